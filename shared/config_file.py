@@ -1,0 +1,71 @@
+"""Reading a district file from disk, with errors that point at the line.
+
+A district's dispatcher edits this file by hand; when it is wrong, the message
+must say where (file and line) and why, and nothing of it may be applied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from hotline.shared.domain.config import DistrictConfig
+
+EXAMPLE = Path(__file__).parent / "examples" / "lunan.yaml"
+
+
+class ConfigError(Exception):
+    """A district file that cannot be used, with the place and the reason."""
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
+    """Follow a pydantic error location through the YAML node tree to a line number."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_config(text: str, source: str = "<config>") -> DistrictConfig:
+    """Validate the text of a district file, or raise ConfigError naming line and reason."""
+    try:
+        data: Any = yaml.safe_load(text)
+        tree = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: a district file is a mapping (district:, units:, ...)")
+    try:
+        return DistrictConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            line = _line_of(tree, loc)
+            field = ".".join(str(p) for p in loc) or "(file)"
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{source}:{line}: {field}: {msg}")
+        raise ConfigError("\n".join(problems)) from exc
+
+
+def load_config(path: str | Path | None) -> DistrictConfig:
+    """Load the district file at ``path``, or the shipped example when none is given."""
+    file = Path(path) if path else EXAMPLE
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
+    return parse_config(text, str(file))

@@ -1,0 +1,26 @@
+"""Durations as districts write them: ``90s``, ``10m``, ``2h``, ``1d``, or ``1h30m``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str | int | float) -> timedelta:
+    """Read a duration; a bare number counts seconds.
+
+    Raises ValueError naming what was wrong, because a config file is written
+    by a person and the message is what they will read.
+    """
+    if isinstance(text, int | float):
+        if text < 0:
+            raise ValueError(f"a duration cannot be negative: {text}")
+        return timedelta(seconds=text)
+    if not _WHOLE.match(text):
+        raise ValueError(f"not a duration: {text!r} (write e.g. 90s, 10m, 2h, 1d or 1h30m)")
+    seconds = sum(float(n) * _UNIT_SECONDS[u] for n, u in _PART.findall(text))
+    return timedelta(seconds=seconds)

@@ -1,0 +1,37 @@
+"""Names on the brokers, in one place; every one carries the district id or lives in
+a district's own exchange, so one deployment never reads another's data.
+
+These names are a public interface: units, gateways and dashboards bind to them.
+"""
+
+from __future__ import annotations
+
+
+def requests_topic(district: str) -> str:
+    """The Kafka stream of requests the router owes a decision."""
+    return f"{district}.requests"
+
+
+def events_topic(district: str) -> str:
+    """The Kafka stream of everything that happened to the district's tickets."""
+    return f"{district}.events"
+
+
+def exchange_name(district: str) -> str:
+    """The district's AMQP topic exchange: tasks, escalations and notifications."""
+    return f"hotline.{district}"
+
+
+def unit_queue_name(district: str, unit_id: str) -> str:
+    """The durable queue a handling unit consumes."""
+    return f"{district}.unit.{unit_id}"
+
+
+def unit_routing_key(unit_id: str) -> str:
+    """The routing key of a unit's tasks on the district's exchange."""
+    return f"unit.{unit_id}"
+
+
+def escalation_routing_key(level: int) -> str:
+    """The routing key of an escalation step of ``level``."""
+    return f"escalation.{level}"

@@ -1,0 +1,58 @@
+"""District files: the example is valid; broken ones are refused with line and reason."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
+from hotline.shared.domain.durations import parse_duration
+
+TEXT = EXAMPLE.read_text(encoding="utf-8")
+
+
+def test_example_district_loads() -> None:
+    config = load_config(None)
+    assert config.district == "lunan"
+    assert "health-bureau" in config.unit_ids
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    with pytest.raises(ConfigError, match=r"bad\.yaml:3: not valid YAML"):
+        parse_config("district: x\nname: y\n\tunits: 1\n", "bad.yaml")
+
+
+def test_field_error_names_the_line_and_field() -> None:
+    broken = TEXT.replace("level: 2,", "level: 0,")
+    line = next(i for i, t in enumerate(broken.splitlines(), 1) if "level: 0" in t)
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, "d.yaml")
+    assert f"d.yaml:{line}: sla.escalation.1.level" in str(caught.value)
+
+
+def test_unknown_unit_in_route_is_refused() -> None:
+    with pytest.raises(ConfigError, match="unknown unit 'nobody'"):
+        parse_config(TEXT.replace("unit: transport-team", "unit: nobody"), "d.yaml")
+
+
+def test_bad_district_id_is_refused() -> None:
+    with pytest.raises(ConfigError, match="lower-case"):
+        parse_config(TEXT.replace("district: lunan", "district: Lu Nan"), "d.yaml")
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "none.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200), ("1d", 86400), ("1h30m", 5400)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "10", "5 minutes", "-1s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError, match="not a duration"):
+        parse_duration(text)
