@@ -1,0 +1,175 @@
+"""The ledger's tables (SQLAlchemy 2 declarative models)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC, on PostgreSQL and on SQLite alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive times: a deadline off by the server's zone is a missed deadline."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use datetime.now(UTC)")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """SQLite hands times back naive; they were stored as UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The ledger's declarative base."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class Ticket(Base):
+    """A citizen's request and where it stands now."""
+
+    __tablename__ = "tickets"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    district: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    caller_name: Mapped[str] = mapped_column(String(200))
+    caller_phone: Mapped[str] = mapped_column(String(40))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    redriven_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_tickets_state_updated", "state", "updated_at"),)
+
+
+class Event(Base):
+    """One thing that happened to a ticket; the ticket's history is its events in order."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    attempt: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Assignment(Base):
+    """A task: one ticket given to one unit, once per attempt.
+
+    The unique (ticket, attempt) pair is what makes the router idempotent: a
+    redelivered request finds its assignment already there.
+    """
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"))
+    attempt: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    rule: Mapped[str] = mapped_column(String(200))
+    explanation: Mapped[str] = mapped_column(Text)
+    assigned_at: Mapped[datetime]
+    signed_for_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("ticket_id", "attempt", name="uq_assignment_attempt"),)
+
+
+class Deadline(Base):
+    """A step of an SLA clock that falls due unless the clock stops first."""
+
+    __tablename__ = "deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    clock: Mapped[str] = mapped_column(String(32))
+    level: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime | None]
+    stopped_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "attempt", "clock", "level", name="uq_deadline_step"),
+        Index(
+            "ix_deadlines_pending_due",
+            "due_at",
+            postgresql_where=text("fired_at IS NULL AND stopped_at IS NULL"),
+            sqlite_where=text("fired_at IS NULL AND stopped_at IS NULL"),
+        ),
+    )
+
+
+class OutboxMessage(Base):
+    """A message owed to a broker, written with the change it announces.
+
+    ``relay`` names the service whose relay publishes it; ``tries`` counts
+    publish attempts, so a copy sent again after a crash is marked as a repeat.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    relay: Mapped[str] = mapped_column(String(32))
+    transport: Mapped[str] = mapped_column(String(8))
+    target: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    message_id: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]
+    tries: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "relay",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
