@@ -1,0 +1,206 @@
+"""End-to-end pipeline benchmark: POST a request, time until the task is in the unit's queue.
+
+Runs the real system as real processes: the embedded default (``hotline up``),
+and intake, router and notifier on RabbitMQ + PostgreSQL + Tansu. For each it
+prints the latency p50/p99 at a fixed offered rate, and the sustained rate
+with many concurrent clients.
+
+    .venv/bin/python -m bench.pipeline [--kinds embedded,production] [--rate 200] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from hotline.shared.amqp import UnitQueueConsumer
+from tests.harness import System, create_database, drop_database, start_embedded, start_production
+
+AREAS = {
+    "130202001": "friendship-street",
+    "130202002": "xueyuan-street",
+    "130202003": "wenhua-street",
+}
+
+
+class Receipts:
+    """Consumes the units' queues in threads and notes when each ticket's task arrived."""
+
+    def __init__(self, system: System) -> None:
+        self.arrived: dict[str, float] = {}
+        self._halt = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._consume, args=(system, unit), daemon=True)
+            for unit in AREAS.values()
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _consume(self, system: System, unit: str) -> None:
+        consumer = UnitQueueConsumer(system.amqp_url, system.district, unit, prefetch=500)
+        try:
+            while not self._halt.is_set():
+                for task in consumer.iterate(timeout=0.2):
+                    self.arrived.setdefault(task.payload["ticket_id"], time.monotonic())
+        finally:
+            consumer.close()
+
+    def wait_for(self, ids: set[str], within: float) -> None:
+        deadline = time.monotonic() + within
+        while not ids <= self.arrived.keys() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        self._halt.set()
+        for thread in self._threads:
+            thread.join()
+
+
+def _body(system: System, n: int) -> dict[str, object]:
+    code = list(AREAS)[n % len(AREAS)]
+    return {
+        "district": system.district,
+        "channel": "phone",
+        "caller": {"name": f"Caller {n}", "phone": "+86 138 0000 0000"},
+        "location": {"area_code": code},
+        "category": "supplies.food",
+        "description": "benchmark request",
+        "urgency": "normal",
+    }
+
+
+async def offered_rate(system: System, rate: float, seconds: float) -> dict[str, float]:
+    """Open loop: one request every 1/rate s; returns the start time of each accepted ticket."""
+    started: dict[str, float] = {}
+    errors = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=system.api, timeout=30, limits=limits) as client:
+
+        async def one(n: int) -> None:
+            nonlocal errors
+            t0 = time.monotonic()
+            answer = await client.post("/api/v1/requests", json=_body(system, n))
+            if answer.status_code == 201:
+                started[answer.json()["id"]] = t0
+            else:
+                errors += 1
+
+        begin = time.monotonic()
+        tasks = []
+        for n in range(int(rate * seconds)):
+            delay = begin + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(n)))
+        await asyncio.gather(*tasks)
+    if errors:
+        print(f"  {errors} requests refused")
+    return started
+
+
+async def closed_loop(system: System, clients: int, seconds: float) -> dict[str, float]:
+    """``clients`` callers, each posting as soon as the last answer came."""
+    started: dict[str, float] = {}
+    stop_at = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=system.api, timeout=30, limits=limits) as client:
+
+        async def caller(k: int) -> None:
+            n = k
+            while time.monotonic() < stop_at:
+                t0 = time.monotonic()
+                answer = await client.post("/api/v1/requests", json=_body(system, n))
+                if answer.status_code == 201:
+                    started[answer.json()["id"]] = t0
+                n += clients
+
+        await asyncio.gather(*(caller(k) for k in range(clients)))
+    return started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def measure(name: str, system: System, rate: float, seconds: float, clients: int) -> None:
+    receipts = Receipts(system)
+    try:
+        asyncio.run(offered_rate(system, 20, 2))  # warm up connections, topics and consumers
+        time.sleep(2)
+        started = asyncio.run(offered_rate(system, rate, seconds))
+        receipts.wait_for(set(started), within=60)
+        hops = [
+            (receipts.arrived[t] - s) * 1000 for t, s in started.items() if t in receipts.arrived
+        ]
+        lost = len(started) - len(hops)
+        p50, p99 = _percentile(hops, 50), _percentile(hops, 99)
+        print(
+            f"{name}: offered {rate:.0f} req/s for {seconds:.0f}s: {len(hops)} tasks delivered, "
+            f"POST-to-queue p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+            f"max {max(hops):.0f} ms" + (f", {lost} NOT DELIVERED" if lost else "")
+        )
+        started = asyncio.run(closed_loop(system, clients, seconds))
+        receipts.wait_for(set(started), within=120)
+        delivered = [receipts.arrived[t] for t in started if t in receipts.arrived]
+        span = max(delivered) - min(started.values())
+        print(
+            f"{name}: {clients} concurrent clients for {seconds:.0f}s: {len(started)} accepted "
+            f"({len(started) / seconds:.0f} req/s), {len(delivered)} delivered, "
+            f"sustained end to end {len(delivered) / span:.0f} req/s"
+        )
+    finally:
+        receipts.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kinds", default="embedded,production")
+    parser.add_argument("--rate", type=float, default=200, help="offered requests/s")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--clients", type=int, default=64, help="concurrent clients, closed loop")
+    args = parser.parse_args()
+    for kind in args.kinds.split(","):
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
+            if kind == "embedded":
+                system = start_embedded(Path(tmp))
+                try:
+                    measure(
+                        "embedded (SQLite, kombu/SQLite, Tansu)",
+                        system,
+                        args.rate,
+                        args.seconds,
+                        args.clients,
+                    )
+                finally:
+                    system.stop()
+            else:
+                url = create_database()
+                system = start_production(Path(tmp), url, redrive_after="30s")
+                try:
+                    measure(
+                        "production (PostgreSQL, RabbitMQ, Tansu)",
+                        system,
+                        args.rate,
+                        args.seconds,
+                        args.clients,
+                    )
+                finally:
+                    system.stop()
+                    if system.tansu is not None:
+                        system.tansu.stop()
+                    drop_database(url)
+
+
+if __name__ == "__main__":
+    main()

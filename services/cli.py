@@ -1,0 +1,156 @@
+"""The ``hotline`` console script: one entry point for every role and every service.
+
+Commands import their service lazily, so ``hotline config check`` starts in a
+blink and needs no broker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from hotline.shared.config_file import ConfigError, load_config
+from hotline.shared.settings import SettingsError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    print(
+        f"{args.file}: ok: district {config.district}, {len(config.areas)} areas, "
+        f"{len(config.categories)} categories, {len(config.units)} units, "
+        f"{len(config.routes)} routes"
+    )
+    return 0
+
+
+def _route(args: argparse.Namespace) -> int:
+    from hotline.intake.schemas import NewRequest
+    from hotline.shared.domain.routing import RouteRequest, decide
+
+    config = load_config(args.config)
+    try:
+        request = NewRequest.model_validate_json(Path(args.request).read_text(encoding="utf-8"))
+    except OSError as exc:
+        print(f"{args.request}: cannot read: {exc.strerror}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            print(f"{args.request}: {field}: {err['msg']}", file=sys.stderr)
+        return 2
+    route_request = RouteRequest(request.category, request.location.area_code, request.urgency)
+    decision = decide(config, route_request)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "unit": decision.unit if decision else None,
+                    "rule": decision.rule if decision else None,
+                    "tried": [
+                        {"rule": t.rule, "failed": t.failed}
+                        for t in (decision.tried if decision else ())
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    elif decision is None:
+        print("manual triage: no unit is left")
+    else:
+        print(f"unit: {decision.unit}\nrule: {decision.rule}")
+        for trial in decision.tried:
+            print(f"  {'matched' if trial.failed is None else 'skipped'}  {trial.rule}"
+                  + (f": {trial.failed}" if trial.failed else ""))  # fmt: skip
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    from hotline.up import run_embedded
+
+    return run_embedded(
+        config_path=args.config, host=args.host, port=args.port, data_dir=Path(args.data_dir)
+    )
+
+
+def _service(name: str) -> Command:
+    def run(args: argparse.Namespace) -> int:
+        from hotline.production import run_service
+
+        return run_service(name, host=args.host, port=args.port)
+
+    return run
+
+
+def _unit_listen(args: argparse.Namespace) -> int:
+    from hotline.unit_cli import listen
+
+    return listen(unit_id=args.unit, amqp_url=args.amqp_url, config_path=args.config)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hotline", description="Dispatch for a district's citizen-service hotline."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="run every service on the embedded default")
+    up.add_argument("--config", help="district file (default: the example district)")
+    up.add_argument("--host", default="127.0.0.1")
+    up.add_argument("--port", type=int, default=8080)
+    up.add_argument("--data-dir", default="var", help="where the embedded ledger and queues live")
+    up.set_defaults(run=_up)
+
+    ports = {"intake": 8080, "router": 8081, "notifier": 8082}
+    for name, port in ports.items():
+        service = sub.add_parser(name, help=f"run the {name} against HOTLINE_* settings")
+        service.add_argument("--host", default="0.0.0.0")
+        service.add_argument("--port", type=int, default=port, help="health and metrics port")
+        service.set_defaults(run=_service(name))
+
+    config = sub.add_parser("config", help="district configuration")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    check = config_sub.add_parser("check", help="validate a district file")
+    check.add_argument("file")
+    check.set_defaults(run=_config_check)
+
+    route = sub.add_parser("route", help="show the routing decision for one request, and why")
+    route.add_argument("--config", help="district file (default: the example district)")
+    route.add_argument("--request", required=True, help="a JSON request as POSTed to the API")
+    route.add_argument("--json", action="store_true", help="print JSON")
+    route.set_defaults(run=_route)
+
+    unit = sub.add_parser("unit", help="what a handling unit does")
+    unit_sub = unit.add_subparsers(dest="unit_command", required=True)
+    listen = unit_sub.add_parser("listen", help="print the tasks arriving in a unit's queue")
+    listen.add_argument("--unit", required=True, help="the unit id")
+    listen.add_argument("--amqp-url", help="default: HOTLINE_AMQP_URL, or the embedded queues")
+    listen.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    listen.set_defaults(run=_unit_listen)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run one command; exit 1 on a refused config or setting, with the reason on stderr."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aiokafka", "faust", "mode", "kombu", "amqp"):
+        logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
+    try:
+        code = args.run(args)
+    except (ConfigError, SettingsError) as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        code = 1
+    sys.exit(code)

@@ -1,0 +1,174 @@
+"""The intake's HTTP routes: thin, they turn HTTP into handler calls and back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.intake import handlers
+from hotline.intake.schemas import (
+    AssignmentOut,
+    Caller,
+    Created,
+    EventOut,
+    NewRequest,
+    Resolve,
+    Return,
+    SignFor,
+    TicketOut,
+)
+from hotline.shared import metrics
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.ticket import State
+from hotline.shared.ledger.schema import Assignment, Event, Ticket
+from hotline.shared.metrics import top_category
+
+T = TypeVar("T")
+
+
+@dataclass
+class IntakeContext:
+    """What the routes need: the ledger, the district, and a way to wake the relay."""
+
+    sessions: sessionmaker[Session]
+    config: DistrictConfig
+    wake_relay: Callable[[], None]
+
+
+def _in_transaction(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
+    with ctx.sessions.begin() as session:
+        return work(session, datetime.now(UTC))
+
+
+async def _run(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
+    """Run a handler in one transaction off the event loop, then let the relay publish."""
+    result = await asyncio.to_thread(_in_transaction, ctx, work)
+    ctx.wake_relay()
+    return result
+
+
+def _assignment_out(a: Assignment) -> AssignmentOut:
+    return AssignmentOut.model_validate(a, from_attributes=True)
+
+
+def _ticket_out(session: Session, ticket: Ticket) -> TicketOut:
+    assignments = session.scalars(
+        select(Assignment).where(Assignment.ticket_id == ticket.id).order_by(Assignment.attempt)
+    ).all()
+    events = session.scalars(
+        select(Event).where(Event.ticket_id == ticket.id).order_by(Event.at, Event.attempt)
+    ).all()
+    current = next((a for a in assignments if a.attempt == ticket.attempt), None)
+    return TicketOut(
+        id=ticket.id,
+        district=ticket.district,
+        state=State(ticket.state),
+        channel=ticket.channel,
+        category=ticket.category,
+        urgency=ticket.urgency,
+        description=ticket.description,
+        area_code=ticket.area_code,
+        lat=ticket.lat,
+        lon=ticket.lon,
+        address=ticket.address,
+        caller=Caller(name=ticket.caller_name, phone=ticket.caller_phone),
+        unit_id=ticket.unit_id,
+        escalation_level=ticket.escalation_level,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        assignment=_assignment_out(current) if current else None,
+        assignments=[_assignment_out(a) for a in assignments],
+        events=[EventOut.model_validate(e, from_attributes=True) for e in events],
+    )
+
+
+def _error(status: int, loc: tuple[str, ...], message: str, kind: str) -> JSONResponse:
+    """The same error shape FastAPI uses for schema errors, so clients parse one form."""
+    return JSONResponse(
+        {"detail": [{"loc": ["body", *loc], "msg": message, "type": kind}]}, status_code=status
+    )
+
+
+def install(app: FastAPI, ctx: IntakeContext) -> None:
+    """Add the intake's routes and error translations to ``app``."""
+    router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+    district = ctx.config.district
+
+    @app.exception_handler(handlers.Invalid)
+    async def _invalid(_: Request, exc: handlers.Invalid) -> JSONResponse:
+        return _error(422, exc.field, exc.message, "value_error")
+
+    @app.exception_handler(handlers.NotFound)
+    async def _not_found(_: Request, exc: handlers.NotFound) -> JSONResponse:
+        return JSONResponse({"detail": f"no ticket {exc}"}, status_code=404)
+
+    @app.exception_handler(handlers.Conflict)
+    async def _conflict(_: Request, exc: handlers.Conflict) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "state": exc.state.value}, status_code=409)
+
+    @app.exception_handler(RequestValidationError)
+    async def _unreadable(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+    @router.post("", status_code=201, response_model=Created)
+    async def create(body: NewRequest) -> Created:
+        """Record a citizen's request; the router is told once the ledger has it."""
+        ticket = await _run(ctx, lambda s, now: handlers.submit(s, ctx.config, body, now))
+        metrics.REQUESTS_RECEIVED.labels(
+            district, top_category(ticket.category), ticket.channel, ticket.urgency
+        ).inc()
+        return Created(id=ticket.id, state=State(ticket.state))
+
+    @router.get("/{ticket_id}", response_model=TicketOut)
+    async def show(ticket_id: str) -> TicketOut:
+        """A ticket with its state, its current assignment and its whole history."""
+
+        def read(session: Session, _: datetime) -> TicketOut:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise handlers.NotFound(ticket_id)
+            return _ticket_out(session, ticket)
+
+        return await asyncio.to_thread(_in_transaction, ctx, read)
+
+    @router.post("/{ticket_id}/ack", response_model=TicketOut)
+    async def ack(ticket_id: str, body: SignFor) -> TicketOut:
+        """The unit signs for its task."""
+        acted = await _run(
+            ctx, lambda s, now: _acted(s, handlers.sign_for(s, ticket_id, body, now))
+        )
+        metrics.TASKS_SIGNED_FOR.labels(district, body.unit_id, top_category(acted.category)).inc()
+        return acted
+
+    @router.post("/{ticket_id}/resolve", response_model=TicketOut)
+    async def resolve(ticket_id: str, body: Resolve) -> TicketOut:
+        """The unit finishes the task with a result."""
+        acted = await _run(ctx, lambda s, now: _acted(s, handlers.resolve(s, ticket_id, body, now)))
+        metrics.TASKS_RESOLVED.labels(district, body.unit_id, top_category(acted.category)).inc()
+        return acted
+
+    @router.post("/{ticket_id}/return", response_model=TicketOut)
+    async def give_back(ticket_id: str, body: Return) -> TicketOut:
+        """The unit returns a task that is not its own; it will be routed elsewhere."""
+        acted = await _run(
+            ctx, lambda s, now: _acted(s, handlers.return_task(s, ticket_id, body, now))
+        )
+        metrics.TASKS_RETURNED.labels(district, body.unit_id, top_category(acted.category)).inc()
+        return acted
+
+    app.include_router(router)
+
+
+def _acted(session: Session, acted: handlers.Acted) -> TicketOut:
+    session.flush()
+    return _ticket_out(session, acted.ticket)

@@ -1,0 +1,205 @@
+"""What the intake does for each command, each in one ledger transaction.
+
+Every handler changes the ticket, records the event and writes the outbox rows
+that announce it together, or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.events import EventType
+from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
+from hotline.shared.ledger import history
+from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
+from hotline.shared.names import requests_topic
+
+RELAY = "intake"
+
+
+class NotFound(Exception):
+    """No ticket has that id."""
+
+
+class Invalid(Exception):
+    """A request that is well-formed but names something the district does not know."""
+
+    def __init__(self, field: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class Conflict(Exception):
+    """A move the ticket's state (or its current unit) does not allow."""
+
+    def __init__(self, message: str, state: State) -> None:
+        super().__init__(message)
+        self.message = message
+        self.state = state
+
+
+@dataclass(frozen=True)
+class Acted:
+    """What a unit action changed, for the caller's metrics."""
+
+    ticket: Ticket
+    assignment: Assignment
+
+
+def route_message(ticket: Ticket) -> dict[str, object]:
+    """What the router is told: which ticket, at which attempt; it reads the rest from the ledger.
+
+    Keeping the caller's name and phone off the stream keeps them off every
+    broker that does not need them.
+    """
+    return {"ticket_id": ticket.id, "attempt": ticket.attempt, "district": ticket.district}
+
+
+def _ask_router(session: Session, ticket: Ticket, now: datetime) -> None:
+    enqueue(
+        session,
+        relay=RELAY,
+        transport="kafka",
+        target=requests_topic(ticket.district),
+        key=ticket.id,
+        message_id=f"{ticket.id}:{ticket.attempt}",
+        payload=route_message(ticket),
+        now=now,
+    )
+
+
+def check_request(config: DistrictConfig, request: NewRequest) -> None:
+    """Refuse what the schema cannot know is wrong: another district, an unknown category."""
+    if request.district != config.district:
+        raise Invalid(("district",), f"this intake serves district {config.district!r}")
+    if not config.category_known(request.category):
+        raise Invalid(("category",), f"unknown category {request.category!r}")
+    code = request.location.area_code
+    if code is not None and config.areas and not any(a.code == code for a in config.areas):
+        raise Invalid(("location", "area_code"), f"unknown area code {code!r}")
+
+
+def submit(session: Session, config: DistrictConfig, request: NewRequest, now: datetime) -> Ticket:
+    """Write a new ticket, its first event and its message to the router."""
+    check_request(config, request)
+    loc = request.location
+    ticket = Ticket(
+        id=str(uuid.uuid4()),
+        district=request.district,
+        channel=request.channel.value,
+        caller_name=request.caller.name,
+        caller_phone=request.caller.phone,
+        area_code=loc.area_code,
+        lat=loc.lat,
+        lon=loc.lon,
+        address=loc.address,
+        category=request.category,
+        description=request.description,
+        urgency=request.urgency.value,
+        state=State.RECEIVED.value,
+        unit_id=None,
+        attempt=0,
+        escalation_level=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()  # the ticket row must exist before the rows that refer to it
+    history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
+    _ask_router(session, ticket, now)
+    return ticket
+
+
+def _current_task(session: Session, ticket_id: str, unit_id: str, action: Action) -> Acted:
+    """Lock the ticket and its current assignment, checking the move and the unit."""
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    state = State(ticket.state)
+    try:
+        next_state(state, action)
+    except IllegalMove as exc:
+        raise Conflict(str(exc), state) from None
+    if ticket.unit_id != unit_id:
+        raise Conflict(f"the task is assigned to {ticket.unit_id}, not {unit_id}", state)
+    assignment = session.scalars(
+        select(Assignment).where(
+            Assignment.ticket_id == ticket.id, Assignment.attempt == ticket.attempt
+        )
+    ).one()
+    return Acted(ticket, assignment)
+
+
+def _stop_clocks(session: Session, ticket: Ticket, clock: str | None, now: datetime) -> None:
+    """Stop the pending steps of the current attempt's clocks (one clock, or all)."""
+    query = update(Deadline).where(
+        Deadline.ticket_id == ticket.id,
+        Deadline.attempt == ticket.attempt,
+        Deadline.fired_at.is_(None),
+        Deadline.stopped_at.is_(None),
+    )
+    if clock is not None:
+        query = query.where(Deadline.clock == clock)
+    session.execute(query.values(stopped_at=now))
+
+
+def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> Acted:
+    """The unit acknowledges the task: the sign-for clock stops."""
+    acted = _current_task(session, ticket_id, body.unit_id, Action.SIGN_FOR)
+    ticket, assignment = acted.ticket, acted.assignment
+    ticket.state = next_state(State(ticket.state), Action.SIGN_FOR).value
+    ticket.updated_at = now
+    assignment.signed_for_at = now
+    _stop_clocks(session, ticket, "sign-for", now)
+    history.record(
+        session,
+        ticket,
+        EventType.SIGNED_FOR,
+        relay=RELAY,
+        now=now,
+        unit_id=body.unit_id,
+        data={"assigned_at": assignment.assigned_at.isoformat()},
+    )
+    return acted
+
+
+def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> Acted:
+    """The unit finishes the task with a result; every clock stops."""
+    acted = _current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
+    ticket, assignment = acted.ticket, acted.assignment
+    ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
+    ticket.updated_at = now
+    assignment.resolved_at = now
+    assignment.result = body.result
+    _stop_clocks(session, ticket, None, now)
+    history.record(
+        session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
+        unit_id=body.unit_id, data={"result": body.result},
+    )  # fmt: skip
+    return acted
+
+
+def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -> Acted:
+    """The unit hands the task back; the router owes it another unit."""
+    acted = _current_task(session, ticket_id, body.unit_id, Action.RETURN)
+    ticket, assignment = acted.ticket, acted.assignment
+    ticket.state = next_state(State(ticket.state), Action.RETURN).value
+    ticket.updated_at = now
+    assignment.returned_at = now
+    assignment.return_reason = body.reason
+    _stop_clocks(session, ticket, None, now)
+    history.record(
+        session, ticket, EventType.RETURNED, relay=RELAY, now=now,
+        unit_id=body.unit_id, data={"reason": body.reason},
+    )  # fmt: skip
+    _ask_router(session, ticket, now)
+    return acted

@@ -1,0 +1,42 @@
+"""The intake's composition root: the API, its ledger, and the relay to the requests stream."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from hotline.intake.api import IntakeContext, install
+from hotline.intake.handlers import RELAY
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.host import Service
+from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.relay import Relay
+from hotline.shared.streams.app import StreamRunner
+from hotline.shared.streams.publisher import KafkaPublisher
+
+
+def build(engine: Engine, config: DistrictConfig, kafka_url: str, data_dir: Path) -> Service:
+    """The intake: it needs only the ledger to take calls; Kafka may come and go."""
+    sessions = make_sessions(engine)
+    runner = StreamRunner(
+        f"hotline-{config.district}-intake", kafka_url, data_dir, producer_only=True
+    )
+    relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), None)
+    context = IntakeContext(sessions=sessions, config=config, wake_relay=relay.wake)
+
+    def routes(app: FastAPI) -> None:
+        install(app, context)
+
+    return Service(
+        name="intake",
+        routes=routes,
+        checks={
+            "intake.ledger": lambda: ledger_check(engine),
+            "intake.kafka": lambda: None if runner.ready else "not connected to Kafka",
+        },
+        critical={"intake.ledger"},
+        streams=[runner],
+        loops=[relay.run],
+    )

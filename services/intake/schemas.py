@@ -1,0 +1,130 @@
+"""The intake API's request and response bodies.
+
+Field limits are checked here, at the edge, so a malformed request is refused
+with the field and the reason before anything touches the ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hotline.shared.domain.ticket import Channel, State, Urgency
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Caller(_Body):
+    """Who called, so the unit can call back."""
+
+    name: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=3, max_length=40, pattern=r"^\+?[0-9][0-9 ()-]*$")
+
+
+class Location(_Body):
+    """Where help is needed: an area code, a map point, or both; the address is for people."""
+
+    area_code: str | None = Field(default=None, max_length=32, pattern=r"^[0-9A-Za-z]+$")
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Location:
+        """A request nobody can place cannot be routed."""
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.area_code is None and self.lat is None:
+            raise ValueError("give an area_code or lat and lon")
+        return self
+
+
+class NewRequest(_Body):
+    """A request as a call-taker records it."""
+
+    district: str = Field(min_length=1, max_length=64)
+    channel: Channel = Channel.PHONE
+    caller: Caller
+    location: Location
+    category: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=1, max_length=5000)
+    urgency: Urgency = Urgency.NORMAL
+
+
+class SignFor(_Body):
+    """A unit signs for the task it was given."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+
+
+class Resolve(_Body):
+    """A unit finishes a task with the result the citizen will be told."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    result: str = Field(min_length=1, max_length=5000)
+
+
+class Return(_Body):
+    """A unit hands back a task that is not its own, saying why."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Created(BaseModel):
+    """The answer to a new request: the id the citizen is given."""
+
+    id: str
+    state: State
+
+
+class EventOut(BaseModel):
+    """One line of a ticket's history."""
+
+    type: str
+    at: datetime
+    attempt: int
+    unit_id: str | None
+    data: dict[str, object]
+
+
+class AssignmentOut(BaseModel):
+    """A task given to a unit, with the rule that chose it."""
+
+    attempt: int
+    unit_id: str
+    rule: str
+    explanation: str
+    assigned_at: datetime
+    signed_for_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str | None
+    resolved_at: datetime | None
+    result: str | None
+
+
+class TicketOut(BaseModel):
+    """A ticket as the API shows it."""
+
+    id: str
+    district: str
+    state: State
+    channel: str
+    category: str
+    urgency: str
+    description: str
+    area_code: str | None
+    lat: float | None
+    lon: float | None
+    address: str | None
+    caller: Caller
+    unit_id: str | None
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
+    assignment: AssignmentOut | None
+    assignments: list[AssignmentOut]
+    events: list[EventOut]

@@ -1,0 +1,51 @@
+"""The notifier's composition root: the deadline scheduler, the events agent, its relay."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import faust
+from sqlalchemy import Engine
+
+from hotline.notifier.handlers import RELAY
+from hotline.notifier.worker import NotifierWorker
+from hotline.shared.amqp import AmqpPublisher
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.host import Service
+from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.names import events_topic
+from hotline.shared.relay import Relay
+from hotline.shared.streams.app import StreamRunner
+from hotline.shared.streams.publisher import KafkaPublisher
+
+
+def build(
+    engine: Engine, config: DistrictConfig, kafka_url: str, amqp_url: str, data_dir: Path
+) -> Service:
+    """The notifier: escalates from the ledger's deadlines, measures from the events stream."""
+    sessions = make_sessions(engine)
+    amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
+
+    async def observe_events(stream: Any) -> None:
+        async for batch in stream.take(500, within=0.05):
+            worker.observe(batch)
+
+    def define(app: faust.App) -> None:
+        topic = app.topic(events_topic(config.district), value_serializer="json")
+        app.agent(topic, name=f"{config.district}-observe")(observe_events)
+
+    runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
+    relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
+    worker = NotifierWorker(sessions, config.district, relay.wake)
+    return Service(
+        name="notifier",
+        checks={
+            "notifier.ledger": lambda: ledger_check(engine),
+            "notifier.kafka": lambda: None if runner.ready else "not connected to Kafka",
+        },
+        critical={"notifier.ledger"},
+        streams=[runner],
+        loops=[relay.run, worker.schedule],
+        closers=[amqp.close],
+    )

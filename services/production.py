@@ -1,0 +1,43 @@
+"""``hotline intake|router|notifier``: one service against production settings."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from hotline.intake.main import build as build_intake
+from hotline.notifier.main import build as build_notifier
+from hotline.router.main import build as build_router
+from hotline.shared.config_file import load_config
+from hotline.shared.host import Service, run
+from hotline.shared.ledger.engine import make_engine, migrate
+from hotline.shared.settings import Settings
+from hotline.shared.streams.tansu import kafka_broker_url
+
+
+def run_service(name: str, host: str, port: int) -> int:
+    """Run the service ``name`` until SIGTERM; return the exit code."""
+    settings = Settings.from_env()
+    config = load_config(settings.config_path)
+    kafka_url = kafka_broker_url(settings.kafka_url)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with tempfile.TemporaryDirectory(prefix=f"hotline-{name}-") as state_dir:
+        state = Path(state_dir)
+        service: Service
+        if name == "intake":
+            service = build_intake(engine, config, kafka_url, state)
+        elif name == "router":
+            service = build_router(
+                engine, config, kafka_url, settings.amqp_url, state, settings.redrive_after
+            )
+        else:
+            service = build_notifier(engine, config, kafka_url, settings.amqp_url, state)
+
+        def ready() -> None:
+            print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)
+
+        asyncio.run(run([service], host=host, port=port, title=f"Hotline {name}", on_ready=ready))
+    engine.dispose()
+    return 0

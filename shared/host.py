@@ -1,0 +1,123 @@
+"""Running a process's parts in one event loop, and stopping them cleanly.
+
+A service is a web app (health, metrics, maybe an API), zero or more stream
+apps, and background loops (relays, schedulers). ``hotline up`` runs all three
+services' parts in one process; ``hotline <service>`` runs one service's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable, Coroutine, Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import uvicorn
+from fastapi import FastAPI
+
+from hotline.shared.web import Check, make_web_app
+
+log = logging.getLogger(__name__)
+
+Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class Stream(Protocol):
+    """A stream app that starts in the background (retrying while Kafka is down) and stops."""
+
+    @property
+    def ready(self) -> bool: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Service:
+    """One service's parts, assembled by its composition root."""
+
+    name: str
+    routes: Callable[[FastAPI], None] | None = None
+    checks: dict[str, Check] = field(default_factory=dict)
+    critical: set[str] = field(default_factory=set)
+    streams: list[Stream] = field(default_factory=list)
+    loops: list[Loop] = field(default_factory=list)
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the host owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def build_app(title: str, services: Sequence[Service]) -> FastAPI:
+    """One web app carrying every service's routes and health checks."""
+    checks: dict[str, Check] = {}
+    critical: set[str] = set()
+    for service in services:
+        checks.update(service.checks)
+        critical |= service.critical
+    app = make_web_app(title, checks, critical=critical)
+    for service in services:
+        if service.routes is not None:
+            service.routes(app)
+    return app
+
+
+async def run(
+    services: Sequence[Service],
+    *,
+    host: str,
+    port: int,
+    title: str,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM (or ``stop``), then stop every part in reverse order."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    app = build_app(title, services)
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
+    web = asyncio.create_task(server.serve(), name="web")
+    streams = [s for service in services for s in service.streams]
+    for stream in streams:
+        await stream.start()
+    tasks = [
+        asyncio.create_task(part(stop), name=f"{service.name}:{getattr(part, '__name__', 'loop')}")
+        for service in services
+        for part in service.loops
+    ]
+    while not server.started and not web.done():
+        await asyncio.sleep(0.02)
+    if web.done():
+        stop.set()
+    elif on_ready is not None:
+        on_ready()
+    watch = asyncio.create_task(stop.wait())
+    await asyncio.wait([watch, web, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped with an error", task.get_name(), exc_info=task.exception())
+    log.info("stopping")
+    server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for stream in reversed(streams):
+        await stream.stop()
+    with contextlib.suppress(Exception):
+        await web
+    for service in reversed(services):
+        for close in service.closers:
+            close()
+    if web.done() and not server.started:
+        raise RuntimeError(f"could not serve HTTP on {host}:{port} (is the port taken?)")

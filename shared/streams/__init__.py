@@ -1,0 +1,1 @@
+"""The Kafka streams (faust-streaming): the requests and events of a district."""

@@ -1,0 +1,59 @@
+"""A task nobody signs for escalates at its deadline, once per step, through AMQP."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from kombu.entity import Queue
+
+from hotline.shared.amqp import district_exchange, drain_queue
+from tests.e2e.test_pipeline import submit, take, ticket
+from tests.harness import start_production
+
+
+def _fast_sla(text: str) -> str:
+    """Critical tasks must be signed for within 2 s; the second step comes 1 s later."""
+    return text.replace("critical: 10m", "critical: 2s").replace(
+        "{level: 2, name: supervision-group, after: 30m}",
+        "{level: 2, name: supervision-group, after: 1s}",
+    )
+
+
+@pytest.mark.timeout(120)
+def test_unsigned_task_escalates_and_a_signed_one_does_not(
+    tmp_path: Path, pg_database: str
+) -> None:
+    system = start_production(tmp_path, pg_database, edit=_fast_sla)
+    assert system.tansu is not None
+    watch = Queue(
+        f"{system.district}.test-escalations",
+        exchange=district_exchange(system.district),
+        routing_key="escalation.*",
+        durable=False,
+        auto_delete=False,
+    )
+    try:
+        drain_queue(system.amqp_url, watch, timeout=0.1)  # declares and binds the watcher
+        ignored = submit(system, urgency="critical")
+        signed = submit(system, urgency="critical", location={"area_code": "130202002"})
+        assert len(take(system, "xueyuan-street", 1, within=10)) == 1
+        httpx.post(
+            f"{system.api}/api/v1/requests/{signed}/ack", json={"unit_id": "xueyuan-street"}
+        ).raise_for_status()
+        time.sleep(4.5)  # past both steps of the ignored task
+        got = drain_queue(system.amqp_url, watch, timeout=1)
+        steps = sorted((m.payload["ticket_id"], m.payload["level"]) for m in got)
+        assert steps == [(ignored, 1), (ignored, 2)]
+        first = next(m.payload for m in got if m.payload["level"] == 1)
+        assert first["unit_id"] == "friendship-street"
+        assert first["late_seconds"] < 1.0, "the scheduler fires within a second of the due time"
+        shown = ticket(system, ignored)
+        assert shown["escalation_level"] == 2
+        assert [e["type"] for e in shown["events"]].count("escalated") == 2
+        assert ticket(system, signed)["escalation_level"] == 0
+    finally:
+        system.stop()
+        system.tansu.stop()

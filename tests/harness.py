@@ -1,0 +1,185 @@
+"""Running the real system as real processes, on the embedded default and on
+RabbitMQ + PostgreSQL + Tansu, with a district of its own: for the end-to-end
+tests and the benchmarks alike."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from hotline.shared.config_file import EXAMPLE
+from hotline.shared.streams.tansu import TansuBroker
+
+PG_ADMIN_URL = os.environ.get(
+    "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+AMQP_URL = os.environ.get("HOTLINE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
+HOTLINE = str(Path(sys.executable).with_name("hotline"))
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def district_file(tmp_path: Path, edit: Callable[[str], str] = lambda t: t) -> tuple[str, Path]:
+    """The example district under a fresh id, so RabbitMQ names never collide between tests."""
+    district = f"t{uuid.uuid4().hex[:8]}"
+    path = tmp_path / f"{district}.yaml"
+    path.write_text(edit(EXAMPLE.read_text(encoding="utf-8").replace("lunan", district)))
+    return district, path
+
+
+@dataclass
+class Proc:
+    """A hotline process, its log, and how to reach its HTTP side."""
+
+    name: str
+    args: list[str]
+    env: dict[str, str]
+    port: int
+    log: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, ready_within: float = 60) -> None:
+        with self.log.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [HOTLINE, *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self.popen.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.name} not healthy in {ready_within}s: {self.log.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        """Stop the process; SIGKILL models a crash at any moment."""
+        assert self.popen is not None
+        if self.popen.poll() is None:
+            self.popen.send_signal(sig)
+        try:
+            return self.popen.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            self.popen.wait()
+            raise
+
+
+@dataclass
+class System:
+    """A running district: its API, its AMQP URL and its processes."""
+
+    district: str
+    amqp_url: str
+    api: str
+    procs: dict[str, Proc] = field(default_factory=dict)
+    tansu: TansuBroker | None = None
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            if proc.popen is not None and proc.popen.poll() is None:
+                proc.stop()
+
+
+def create_database() -> str:
+    """A fresh PostgreSQL database; returns its URL."""
+    name = f"hotline_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_database(url: str) -> None:
+    """Drop a database made by create_database."""
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_production(
+    tmp_path: Path,
+    database_url: str,
+    edit: Callable[[str], str] = lambda t: t,
+    redrive_after: str = "3s",
+) -> System:
+    """intake, router and notifier as three processes on RabbitMQ, PostgreSQL and Tansu."""
+    district, config = district_file(tmp_path, edit)
+    tansu = TansuBroker(log_path=tmp_path / "tansu.log")
+    tansu.start()
+    env = _base_env() | {
+        "HOTLINE_DATABASE_URL": database_url,
+        "HOTLINE_KAFKA_URL": f"kafka://{tansu.bootstrap}",
+        "HOTLINE_AMQP_URL": AMQP_URL,
+        "HOTLINE_CONFIG": str(config),
+        "HOTLINE_REDRIVE_AFTER": redrive_after,
+    }
+    procs = {
+        name: Proc(
+            name,
+            [name, "--host", "127.0.0.1", "--port", str(free_port())],
+            env,
+            0,
+            tmp_path / f"{name}.log",
+        )
+        for name in ("intake", "router", "notifier")
+    }
+    for proc in procs.values():
+        proc.port = int(proc.args[-1])
+    system = System(district, AMQP_URL, procs["intake"].base, procs, tansu)
+    try:
+        for proc in procs.values():
+            proc.start()
+    except Exception:
+        system.stop()
+        tansu.stop()
+        raise
+    return system
+
+
+def start_embedded(tmp_path: Path, edit: Callable[[str], str] = lambda t: t) -> System:
+    """``hotline up`` as one process, its data under ``tmp_path``."""
+    district, config = district_file(tmp_path, edit)
+    port = free_port()
+    data = tmp_path / "var"
+    proc = Proc(
+        "up",
+        ["up", "--config", str(config), "--port", str(port), "--data-dir", str(data)],
+        _base_env(),
+        port,
+        tmp_path / "up.log",
+    )
+    proc.start()
+    amqp_url = f"sqla+sqlite:///{(data / 'queues.sqlite').resolve()}"
+    return System(district, amqp_url, proc.base, {"up": proc})
