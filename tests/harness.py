@@ -59,18 +59,28 @@ class Proc:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_within: float = 60) -> None:
+        """Launch the process and wait until it is healthy."""
+        self.launch()
+        self.wait_healthy(ready_within)
+
+    def launch(self) -> None:
         with self.log.open("ab") as log:
             self.popen = subprocess.Popen(
                 [HOTLINE, *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
+
+    def wait_healthy(self, ready_within: float = 60) -> None:
+        """Wait until /healthz says "ok"; raise with the log's tail if it dies or takes too long."""
+        assert self.popen is not None
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self.popen.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                # "ok", not merely 200: a "degraded" process still waits for Kafka
+                if httpx.get(f"{self.base}/healthz", timeout=1).json()["status"] == "ok":
                     return
-            except httpx.HTTPError:
+            except (httpx.HTTPError, ValueError, KeyError):
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"{self.name} not healthy in {ready_within}s: {self.log.read_text()}")
@@ -160,7 +170,9 @@ def start_production(
     system = System(district, AMQP_URL, procs["intake"].base, procs, tansu)
     try:
         for proc in procs.values():
-            proc.start()
+            proc.launch()  # all at once: each spends seconds joining its Kafka group
+        for proc in procs.values():
+            proc.wait_healthy()
     except Exception:
         system.stop()
         tansu.stop()

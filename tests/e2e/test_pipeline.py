@@ -47,14 +47,11 @@ def ticket(system: System, ticket_id: str) -> dict[str, Any]:
 
 
 def test_request_reaches_the_right_unit_then_is_signed_for_and_resolved(system: System) -> None:
-    started = time.monotonic()
+    # How fast it gets there is bench/pipeline.py's to measure, not a test's.
     ticket_id = submit(system)
-    budget = 2.0 if "up" in system.procs else 1.0
-    tasks = take(system, "friendship-street", 1, within=budget + 5)
-    elapsed = time.monotonic() - started
+    tasks = take(system, "friendship-street", 1, within=10)
     assert [t.payload["ticket_id"] for t in tasks] == [ticket_id]
     assert not tasks[0].redelivered
-    assert elapsed < budget, f"task took {elapsed:.2f}s to reach the unit's queue"
 
     for action, body in [
         ("ack", {"unit_id": "friendship-street"}),
