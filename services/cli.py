@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hotline.shared.config_file import ConfigError, load_config
+from hotline.shared.listener import PortTaken
 from hotline.shared.settings import SettingsError
 
 Command = Callable[[argparse.Namespace], int]
@@ -139,6 +140,19 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Loggers that speak only with --verbose: libraries' chatter, and faust's
+#: services, which log through our transport's module logger.
+NOISY_LOGGERS = (
+    "aiokafka",
+    "faust",
+    "mode",
+    "kombu",
+    "amqp",
+    "alembic.runtime.plugins",
+    "hotline.shared.streams.transport",
+)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run one command; exit 1 on a refused config or setting, with the reason on stderr."""
     args = _parser().parse_args(argv)
@@ -146,11 +160,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiokafka", "faust", "mode", "kombu", "amqp"):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         code = args.run(args)
-    except (ConfigError, SettingsError) as exc:
+    except (ConfigError, SettingsError, PortTaken) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         code = 1
     sys.exit(code)

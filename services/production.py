@@ -12,6 +12,7 @@ from hotline.router.main import build as build_router
 from hotline.shared.config_file import load_config
 from hotline.shared.host import Service, run
 from hotline.shared.ledger.engine import make_engine, migrate
+from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
 from hotline.shared.streams.tansu import kafka_broker_url
 
@@ -20,10 +21,11 @@ def run_service(name: str, host: str, port: int) -> int:
     """Run the service ``name`` until SIGTERM; return the exit code."""
     settings = Settings.from_env()
     config = load_config(settings.config_path)
+    listener = listen(host, port)
     kafka_url = kafka_broker_url(settings.kafka_url)
     engine = make_engine(settings.database_url)
     migrate(engine)
-    with tempfile.TemporaryDirectory(prefix=f"hotline-{name}-") as state_dir:
+    with listener, tempfile.TemporaryDirectory(prefix=f"hotline-{name}-") as state_dir:
         state = Path(state_dir)
         service: Service
         if name == "intake":
@@ -38,6 +40,6 @@ def run_service(name: str, host: str, port: int) -> int:
         def ready() -> None:
             print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)
 
-        asyncio.run(run([service], host=host, port=port, title=f"Hotline {name}", on_ready=ready))
+        asyncio.run(run([service], listener=listener, title=f"Hotline {name}", on_ready=ready))
     engine.dispose()
     return 0

@@ -18,6 +18,7 @@ from hotline.router.main import build as build_router
 from hotline.shared.config_file import load_config
 from hotline.shared.host import run
 from hotline.shared.ledger.engine import make_engine, migrate
+from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
 from hotline.shared.streams.tansu import TansuBroker
 
@@ -36,7 +37,8 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
     """Run the whole system until Ctrl-C; return the exit code."""
     config = load_config(config_path)
     data_dir.mkdir(parents=True, exist_ok=True)
-    with TansuBroker(log_path=data_dir / "tansu.log") as broker:
+    listener = listen(host, port)
+    with listener, TansuBroker(log_path=data_dir / "tansu.log") as broker:
         settings = embedded_settings(data_dir, broker.url, config_path)
         engine = make_engine(settings.database_url)
         migrate(engine)
@@ -70,9 +72,7 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
                     flush=True,
                 )
 
-            asyncio.run(
-                run(services, host=host, port=port, title="Hotline dispatch", on_ready=ready)
-            )
+            asyncio.run(run(services, listener=listener, title="Hotline dispatch", on_ready=ready))
         engine.dispose()
     print("hotline: stopped", flush=True)
     return 0

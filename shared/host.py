@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -74,8 +75,7 @@ def build_app(title: str, services: Sequence[Service]) -> FastAPI:
 async def run(
     services: Sequence[Service],
     *,
-    host: str,
-    port: int,
+    listener: socket.socket,
     title: str,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[], None] | None = None,
@@ -87,8 +87,8 @@ async def run(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     app = build_app(title, services)
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off"))
-    web = asyncio.create_task(server.serve(), name="web")
+    server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    web = asyncio.create_task(server.serve(sockets=[listener]), name="web")
     streams = [s for service in services for s in service.streams]
     for stream in streams:
         await stream.start()
@@ -120,4 +120,4 @@ async def run(
         for close in service.closers:
             close()
     if web.done() and not server.started:
-        raise RuntimeError(f"could not serve HTTP on {host}:{port} (is the port taken?)")
+        raise RuntimeError(f"could not serve HTTP on {listener.getsockname()}")

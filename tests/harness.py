@@ -4,6 +4,7 @@ tests and the benchmarks alike."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -28,11 +29,18 @@ AMQP_URL = os.environ.get("HOTLINE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct loopback ports nobody listens on right now."""
+    with contextlib.ExitStack() as stack:
+        socks = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+
+
 def free_port() -> int:
     """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def district_file(tmp_path: Path, edit: Callable[[str], str] = lambda t: t) -> tuple[str, Path]:
@@ -155,18 +163,17 @@ def start_production(
         "HOTLINE_CONFIG": str(config),
         "HOTLINE_REDRIVE_AFTER": redrive_after,
     }
+    names = ("intake", "router", "notifier")
     procs = {
         name: Proc(
             name,
-            [name, "--host", "127.0.0.1", "--port", str(free_port())],
+            [name, "--host", "127.0.0.1", "--port", str(port)],
             env,
-            0,
+            port,
             tmp_path / f"{name}.log",
         )
-        for name in ("intake", "router", "notifier")
+        for name, port in zip(names, free_ports(len(names)), strict=True)
     }
-    for proc in procs.values():
-        proc.port = int(proc.args[-1])
     system = System(district, AMQP_URL, procs["intake"].base, procs, tansu)
     try:
         for proc in procs.values():

@@ -130,6 +130,9 @@ class TansuBroker:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                # Ctrl-C in a terminal signals the whole process group; the
+                # broker must outlive the apps' clean stop, so we stop it last.
+                start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
         finally:
