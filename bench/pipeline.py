@@ -5,13 +5,18 @@ and intake, router and notifier on RabbitMQ + PostgreSQL + Tansu. For each it
 prints the latency p50/p99 at a fixed offered rate, and the sustained rate
 with many concurrent clients.
 
-    .venv/bin/python -m bench.pipeline [--kinds embedded,production] [--rate 200] [--seconds 20]
+    .venv/bin/python -m bench.pipeline [--kinds embedded,production] [--rates 20,200] [--seconds 20]
+
+It also prints the CPU time each process spent per request (read from
+/proc), which says where the time goes when the machine is the limit: the
+load generator, the services and the brokers all share its cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import tempfile
 import threading
@@ -133,32 +138,61 @@ def _percentile(values: list[float], q: float) -> float:
     )
 
 
-def measure(name: str, system: System, rate: float, seconds: float, clients: int) -> None:
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _processes(system: System) -> dict[str, int]:
+    pids = {name: proc.popen.pid for name, proc in system.procs.items() if proc.popen}
+    pids["load generator (this)"] = os.getpid()
+    return pids
+
+
+def _print_cpu(before: dict[str, float], pids: dict[str, int], requests: int) -> None:
+    spent = {name: _cpu_seconds(pid) - before[name] for name, pid in pids.items()}
+    print(
+        "    CPU per request: "
+        + ", ".join(f"{name} {sec / requests * 1000:.1f} ms" for name, sec in spent.items())
+        + f" (machine: {os.cpu_count()} cores)"
+    )
+
+
+def measure(name: str, system: System, rates: list[float], seconds: float, clients: int) -> None:
     receipts = Receipts(system)
+    pids = _processes(system)
     try:
         asyncio.run(offered_rate(system, 20, 2))  # warm up connections, topics and consumers
         time.sleep(2)
-        started = asyncio.run(offered_rate(system, rate, seconds))
-        receipts.wait_for(set(started), within=60)
-        hops = [
-            (receipts.arrived[t] - s) * 1000 for t, s in started.items() if t in receipts.arrived
-        ]
-        lost = len(started) - len(hops)
-        p50, p99 = _percentile(hops, 50), _percentile(hops, 99)
-        print(
-            f"{name}: offered {rate:.0f} req/s for {seconds:.0f}s: {len(hops)} tasks delivered, "
-            f"POST-to-queue p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
-            f"max {max(hops):.0f} ms" + (f", {lost} NOT DELIVERED" if lost else "")
-        )
+        for rate in rates:
+            started = asyncio.run(offered_rate(system, rate, seconds))
+            receipts.wait_for(set(started), within=300)
+            hops = [
+                (receipts.arrived[t] - s) * 1000
+                for t, s in started.items()
+                if t in receipts.arrived
+            ]
+            lost = len(started) - len(hops)
+            p50, p99 = _percentile(hops, 50), _percentile(hops, 99)
+            print(
+                f"{name}: offered {rate:.0f} req/s for {seconds:.0f}s: {len(hops)} tasks "
+                f"delivered, POST-to-queue p50 {p50:.0f} ms, p99 {p99:.0f} ms, "
+                f"max {max(hops):.0f} ms" + (f", {lost} NOT DELIVERED" if lost else ""),
+                flush=True,
+            )
+        before = {n: _cpu_seconds(pid) for n, pid in pids.items()}
         started = asyncio.run(closed_loop(system, clients, seconds))
-        receipts.wait_for(set(started), within=120)
+        receipts.wait_for(set(started), within=300)
         delivered = [receipts.arrived[t] for t in started if t in receipts.arrived]
         span = max(delivered) - min(started.values())
         print(
             f"{name}: {clients} concurrent clients for {seconds:.0f}s: {len(started)} accepted "
             f"({len(started) / seconds:.0f} req/s), {len(delivered)} delivered, "
-            f"sustained end to end {len(delivered) / span:.0f} req/s"
+            f"sustained end to end {len(delivered) / span:.0f} req/s",
+            flush=True,
         )
+        _print_cpu(before, pids, len(started))
     finally:
         receipts.stop()
 
@@ -166,10 +200,11 @@ def measure(name: str, system: System, rate: float, seconds: float, clients: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kinds", default="embedded,production")
-    parser.add_argument("--rate", type=float, default=200, help="offered requests/s")
+    parser.add_argument("--rates", default="20,200", help="offered requests/s, one run each")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients, closed loop")
     args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
     for kind in args.kinds.split(","):
         with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
             if kind == "embedded":
@@ -178,7 +213,7 @@ def main() -> None:
                     measure(
                         "embedded (SQLite, kombu/SQLite, Tansu)",
                         system,
-                        args.rate,
+                        rates,
                         args.seconds,
                         args.clients,
                     )
@@ -191,7 +226,7 @@ def main() -> None:
                     measure(
                         "production (PostgreSQL, RabbitMQ, Tansu)",
                         system,
-                        args.rate,
+                        rates,
                         args.seconds,
                         args.clients,
                     )

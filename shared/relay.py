@@ -64,6 +64,7 @@ class Relay:
         *,
         batch: int = 500,
         poll_seconds: float = 0.5,
+        linger_seconds: float = 0.005,
     ) -> None:
         self.name = name
         self.district = district
@@ -72,6 +73,7 @@ class Relay:
         self._queue = queue
         self._batch = batch
         self._poll = poll_seconds
+        self._linger = linger_seconds
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -100,7 +102,10 @@ class Relay:
                 continue
             if published < self._batch:
                 self._wake.clear()
-                await wait_for_event(self._wake, self._poll)
+                if await wait_for_event(self._wake, self._poll):
+                    # Let the commits of concurrent calls land too: one claim,
+                    # one publish and one settle then carry them all.
+                    await asyncio.sleep(self._linger)
 
     async def drain_once(self) -> int:
         """Publish one batch of pending rows; return how many were published."""
