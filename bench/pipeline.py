@@ -91,7 +91,11 @@ async def offered_rate(system: System, rate: float, seconds: float) -> dict[str,
         async def one(n: int) -> None:
             nonlocal errors
             t0 = time.monotonic()
-            answer = await client.post("/api/v1/requests", json=_body(system, n))
+            try:
+                answer = await client.post("/api/v1/requests", json=_body(system, n))
+            except httpx.HTTPError:  # overloaded past the client's patience: count it
+                errors += 1
+                return
             if answer.status_code == 201:
                 started[answer.json()["id"]] = t0
             else:
@@ -106,7 +110,7 @@ async def offered_rate(system: System, rate: float, seconds: float) -> dict[str,
             tasks.append(asyncio.create_task(one(n)))
         await asyncio.gather(*tasks)
     if errors:
-        print(f"  {errors} requests refused")
+        print(f"  {errors} requests refused or timed out", flush=True)
     return started
 
 

@@ -7,15 +7,12 @@ blink and needs no broker.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from pydantic import ValidationError
-
-from hotline.shared.config_file import ConfigError, load_config
+from hotline.shared.config_file import ConfigError
 from hotline.shared.listener import PortTaken
 from hotline.shared.settings import SettingsError
 
@@ -23,55 +20,21 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    config = load_config(args.file)
-    print(
-        f"{args.file}: ok: district {config.district}, {len(config.areas)} areas, "
-        f"{len(config.categories)} categories, {len(config.units)} units, "
-        f"{len(config.routes)} routes"
-    )
-    return 0
+    from hotline.config_cli import config_check
+
+    return config_check(args)
+
+
+def _config_schema(args: argparse.Namespace) -> int:
+    from hotline.config_cli import config_schema
+
+    return config_schema(args)
 
 
 def _route(args: argparse.Namespace) -> int:
-    from hotline.intake.schemas import NewRequest
-    from hotline.shared.domain.routing import RouteRequest, decide
+    from hotline.config_cli import route
 
-    config = load_config(args.config)
-    try:
-        request = NewRequest.model_validate_json(Path(args.request).read_text(encoding="utf-8"))
-    except OSError as exc:
-        print(f"{args.request}: cannot read: {exc.strerror}", file=sys.stderr)
-        return 2
-    except ValidationError as exc:
-        for err in exc.errors():
-            field = ".".join(str(p) for p in err["loc"])
-            print(f"{args.request}: {field}: {err['msg']}", file=sys.stderr)
-        return 2
-    route_request = RouteRequest(request.category, request.location.area_code, request.urgency)
-    decision = decide(config, route_request)
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    "unit": decision.unit if decision else None,
-                    "rule": decision.rule if decision else None,
-                    "tried": [
-                        {"rule": t.rule, "failed": t.failed}
-                        for t in (decision.tried if decision else ())
-                    ],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
-    elif decision is None:
-        print("manual triage: no unit is left")
-    else:
-        print(f"unit: {decision.unit}\nrule: {decision.rule}")
-        for trial in decision.tried:
-            print(f"  {'matched' if trial.failed is None else 'skipped'}  {trial.rule}"
-                  + (f": {trial.failed}" if trial.failed else ""))  # fmt: skip
-    return 0
+    return route(args)
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -123,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     check = config_sub.add_parser("check", help="validate a district file")
     check.add_argument("file")
     check.set_defaults(run=_config_check)
+    schema = config_sub.add_parser("schema", help="print the JSON Schema of a district file")
+    schema.set_defaults(run=_config_schema)
 
     route = sub.add_parser("route", help="show the routing decision for one request, and why")
     route.add_argument("--config", help="district file (default: the example district)")

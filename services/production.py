@@ -9,7 +9,7 @@ from pathlib import Path
 from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
-from hotline.shared.config_file import load_config
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service, run
 from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
@@ -20,7 +20,8 @@ from hotline.shared.streams.tansu import kafka_broker_url
 def run_service(name: str, host: str, port: int) -> int:
     """Run the service ``name`` until SIGTERM; return the exit code."""
     settings = Settings.from_env()
-    config = load_config(settings.config_path)
+    source = ConfigSource(settings.config_path)
+    config = source.config
     listener = listen(host, port)
     kafka_url = kafka_broker_url(settings.kafka_url)
     engine = make_engine(settings.database_url)
@@ -29,17 +30,20 @@ def run_service(name: str, host: str, port: int) -> int:
         state = Path(state_dir)
         service: Service
         if name == "intake":
-            service = build_intake(engine, config, kafka_url, state)
+            service = build_intake(engine, source, kafka_url, state)
         elif name == "router":
             service = build_router(
-                engine, config, kafka_url, settings.amqp_url, state, settings.redrive_after
+                engine, source, kafka_url, settings.amqp_url, state, settings.redrive_after
             )
         else:
-            service = build_notifier(engine, config, kafka_url, settings.amqp_url, state)
+            service = build_notifier(engine, source, kafka_url, settings.amqp_url, state)
 
         def ready() -> None:
             print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)
 
-        asyncio.run(run([service], listener=listener, title=f"Hotline {name}", on_ready=ready))
+        watcher = Service("config", loops=[source.watch])
+        asyncio.run(
+            run([service, watcher], listener=listener, title=f"Hotline {name}", on_ready=ready)
+        )
     engine.dispose()
     return 0

@@ -15,8 +15,8 @@ from pathlib import Path
 from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
-from hotline.shared.config_file import load_config
-from hotline.shared.host import run
+from hotline.shared.config_source import ConfigSource
+from hotline.shared.host import Service, run
 from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
@@ -35,7 +35,8 @@ def embedded_settings(data_dir: Path, kafka_url: str, config_path: str | None) -
 
 def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) -> int:
     """Run the whole system until Ctrl-C; return the exit code."""
-    config = load_config(config_path)
+    source = ConfigSource(config_path)
+    config = source.config
     data_dir.mkdir(parents=True, exist_ok=True)
     listener = listen(host, port)
     with listener, TansuBroker(log_path=data_dir / "tansu.log") as broker:
@@ -45,16 +46,17 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
         with tempfile.TemporaryDirectory(prefix="hotline-streams-") as streams_dir:
             state = Path(streams_dir)
             services = [
-                build_intake(engine, config, settings.kafka_url, state),
+                build_intake(engine, source, settings.kafka_url, state),
                 build_router(
                     engine,
-                    config,
+                    source,
                     settings.kafka_url,
                     settings.amqp_url,
                     state,
                     settings.redrive_after,
                 ),
-                build_notifier(engine, config, settings.kafka_url, settings.amqp_url, state),
+                build_notifier(engine, source, settings.kafka_url, settings.amqp_url, state),
+                Service("config", loops=[source.watch]),
             ]
             base = f"http://{host}:{port}"
 

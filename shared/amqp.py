@@ -23,7 +23,13 @@ from kombu.messaging import Producer
 from kombu.simple import SimpleQueue
 
 from hotline.shared import metrics
-from hotline.shared.names import exchange_name, unit_queue_name, unit_routing_key
+from hotline.shared.names import (
+    TRIAGE_ROUTING_KEY,
+    exchange_name,
+    triage_queue_name,
+    unit_queue_name,
+    unit_routing_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +92,26 @@ def unit_queue(district: str, unit_id: str) -> Queue:
     )
 
 
+def triage_queue(district: str) -> Queue:
+    """The district's manual-triage queue: tickets no rule fits, for a dispatcher."""
+    return Queue(
+        triage_queue_name(district),
+        exchange=district_exchange(district),
+        routing_key=TRIAGE_ROUTING_KEY,
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": _dead_letter_exchange(district).name,
+            "x-dead-letter-routing-key": DEAD_LETTER_KEY,
+        },
+    )
+
+
+def _district_queues(district: str, unit_ids: Iterable[str]) -> list[Queue]:
+    """Every queue a publisher must declare: over SQLite, bindings live only in its memory."""
+    units = [unit_queue(district, u) for u in unit_ids]
+    return [*units, triage_queue(district), dead_letter_queue(district)]
+
+
 @dataclass(frozen=True)
 class DeliveredTask:
     """A message taken from a queue: its id, its body, and whether it may be a repeat."""
@@ -105,17 +131,24 @@ class AmqpPublisher:
     def __init__(self, url: str, district: str, unit_ids: Iterable[str]) -> None:
         self._url = url
         self._district = district
-        self._queues = [unit_queue(district, u) for u in unit_ids] + [dead_letter_queue(district)]
+        self._queues = _district_queues(district, unit_ids)
+        self._stale = False
         self._connection: Connection | None = None
         self._producer: Producer | None = None
 
     def set_units(self, unit_ids: Iterable[str]) -> None:
-        """Declare the queues of a new unit list (after a config reload) on next publish."""
-        self._queues = [unit_queue(self._district, u) for u in unit_ids]
-        self._queues.append(dead_letter_queue(self._district))
-        self.close()
+        """Declare the queues of a new unit list (after a config reload) on next publish.
+
+        Only flags the change: the relay's worker thread reconnects before its
+        next publish, so a reload never closes a connection under a publish.
+        """
+        self._queues = _district_queues(self._district, unit_ids)
+        self._stale = True
 
     def _ready(self) -> Producer:
+        if self._stale:
+            self._stale = False
+            self.close()
         if self._producer is None:
             connection = connect(self._url)
             connection.ensure_connection(max_retries=1)

@@ -6,6 +6,7 @@ must say where (file and line) and why, and nothing of it may be applied.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ import yaml
 from pydantic import ValidationError
 
 from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.location import GeometryError
+from hotline.shared.domain.routing import Router
 
 EXAMPLE = Path(__file__).parent / "examples" / "lunan.yaml"
 
@@ -37,8 +40,30 @@ def _line_of(node: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
     return line
 
 
-def parse_config(text: str, source: str = "<config>") -> DistrictConfig:
-    """Validate the text of a district file, or raise ConfigError naming line and reason."""
+def _load_geometries(data: dict[str, Any], tree: yaml.Node | None, source: str, base: Path) -> None:
+    """Replace each ``geometry: file.geojson`` by the file's content, read relative to ``base``."""
+    for section in ("areas", "peers"):
+        items = data.get(section)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not isinstance(item.get("geometry"), str):
+                continue
+            path = base / item["geometry"]
+            line = _line_of(tree, (section, index, "geometry"))
+            try:
+                item["geometry"] = json.loads(path.read_text(encoding="utf-8"))
+            except OSError as exc:
+                raise ConfigError(f"{source}:{line}: cannot read {path}: {exc.strerror}") from exc
+            except ValueError as exc:
+                raise ConfigError(f"{source}:{line}: {path} is not JSON: {exc}") from exc
+
+
+def parse_config(text: str, source: str = "<config>", base: Path | None = None) -> DistrictConfig:
+    """Validate the text of a district file, or raise ConfigError naming line and reason.
+
+    ``base`` is the folder that geometry file names are relative to.
+    """
     try:
         data: Any = yaml.safe_load(text)
         tree = yaml.compose(text)
@@ -48,8 +73,9 @@ def parse_config(text: str, source: str = "<config>") -> DistrictConfig:
         raise ConfigError(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a district file is a mapping (district:, units:, ...)")
+    _load_geometries(data, tree, source, base or Path.cwd())
     try:
-        return DistrictConfig.model_validate(data)
+        config = DistrictConfig.model_validate(data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -59,6 +85,11 @@ def parse_config(text: str, source: str = "<config>") -> DistrictConfig:
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{source}:{line}: {field}: {msg}")
         raise ConfigError("\n".join(problems)) from exc
+    try:
+        Router(config)  # indexes the geometries: a broken polygon is refused here
+    except GeometryError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
+    return config
 
 
 def load_config(path: str | Path | None) -> DistrictConfig:
@@ -68,4 +99,4 @@ def load_config(path: str | Path | None) -> DistrictConfig:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{file}: cannot read: {exc.strerror}") from exc
-    return parse_config(text, str(file))
+    return parse_config(text, str(file), file.parent)

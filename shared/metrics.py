@@ -93,3 +93,13 @@ REDRIVEN = Counter(
     "Tickets the router took from the ledger because their request message never came.",
     ["district"],
 )
+CONFIG_RELOADS = Counter(
+    "hotline_config_reloads_total",
+    "District file reloads, taken or refused (a refused one leaves the old config in force).",
+    ["district", "result"],
+)
+TRANSFERS = Counter(
+    "hotline_transfers_total",
+    "Requests handed to a peer district's intake, by outcome (done, refused, failed try).",
+    ["district", "peer", "outcome"],
+)

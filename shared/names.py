@@ -35,3 +35,12 @@ def unit_routing_key(unit_id: str) -> str:
 def escalation_routing_key(level: int) -> str:
     """The routing key of an escalation step of ``level``."""
     return f"escalation.{level}"
+
+
+def triage_queue_name(district: str) -> str:
+    """The durable queue of tickets no rule fits, read by the district's dispatchers."""
+    return f"{district}.triage"
+
+
+#: The routing key of tickets for manual triage.
+TRIAGE_ROUTING_KEY = "triage"

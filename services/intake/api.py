@@ -6,16 +6,18 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.intake import handlers
 from hotline.intake.schemas import (
+    Assign,
     AssignmentOut,
     Caller,
     Created,
@@ -27,7 +29,7 @@ from hotline.intake.schemas import (
     TicketOut,
 )
 from hotline.shared import metrics
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.domain.ticket import State
 from hotline.shared.ledger.schema import Assignment, Event, Ticket
 from hotline.shared.metrics import top_category
@@ -37,10 +39,10 @@ T = TypeVar("T")
 
 @dataclass
 class IntakeContext:
-    """What the routes need: the ledger, the district, and a way to wake the relay."""
+    """What the routes need: the ledger, the district file in force, a way to wake the relay."""
 
     sessions: sessionmaker[Session]
-    config: DistrictConfig
+    source: ConfigSource
     wake_relay: Callable[[], None]
 
 
@@ -83,6 +85,8 @@ def _ticket_out(session: Session, ticket: Ticket) -> TicketOut:
         caller=Caller(name=ticket.caller_name, phone=ticket.caller_phone),
         unit_id=ticket.unit_id,
         escalation_level=ticket.escalation_level,
+        transfer_to=ticket.transfer_to,
+        peer_ticket_id=ticket.peer_ticket_id,
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         assignment=_assignment_out(current) if current else None,
@@ -101,7 +105,7 @@ def _error(status: int, loc: tuple[str, ...], message: str, kind: str) -> JSONRe
 def install(app: FastAPI, ctx: IntakeContext) -> None:
     """Add the intake's routes and error translations to ``app``."""
     router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
-    district = ctx.config.district
+    district = ctx.source.config.district
 
     @app.exception_handler(handlers.Invalid)
     async def _invalid(_: Request, exc: handlers.Invalid) -> JSONResponse:
@@ -120,10 +124,37 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": errors}, status_code=422)
 
-    @router.post("", status_code=201, response_model=Created)
-    async def create(body: NewRequest) -> Created:
+    @router.post(
+        "",
+        status_code=201,
+        response_model=Created,
+        responses={200: {"model": Created, "description": "a repeat of an earlier request"}},
+    )
+    async def create(
+        body: NewRequest,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                max_length=200,
+                description="the same key again returns the first call's ticket (200)",
+            ),
+        ] = None,
+    ) -> Created:
         """Record a citizen's request; the router is told once the ledger has it."""
-        ticket = await _run(ctx, lambda s, now: handlers.submit(s, ctx.config, body, now))
+        router = ctx.source.router
+        try:
+            done = await _run(
+                ctx, lambda s, now: handlers.submit(s, router, body, now, idempotency_key)
+            )
+        except IntegrityError:  # the same key, posted twice at once: the other call won
+            done = await _run(
+                ctx, lambda s, now: handlers.submit(s, router, body, now, idempotency_key)
+            )
+        ticket = done.ticket
+        if not done.created:
+            response.status_code = 200
+            return Created(id=ticket.id, state=State(ticket.state))
         metrics.REQUESTS_RECEIVED.labels(
             district, top_category(ticket.category), ticket.channel, ticket.urgency
         ).inc()
@@ -140,6 +171,17 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
             return _ticket_out(session, ticket)
 
         return await asyncio.to_thread(_in_transaction, ctx, read)
+
+    @router.post("/{ticket_id}/assign", response_model=TicketOut)
+    async def assign(ticket_id: str, body: Assign) -> TicketOut:
+        """A dispatcher assigns a ticket from manual triage to a unit."""
+
+        def work(session: Session, now: datetime) -> TicketOut:
+            ticket = handlers.assign_by_hand(session, ctx.source.config, ticket_id, body, now)
+            session.flush()
+            return _ticket_out(session, ticket)
+
+        return await _run(ctx, work)
 
     @router.post("/{ticket_id}/ack", response_model=TicketOut)
     async def ack(ticket_id: str, body: SignFor) -> TicketOut:

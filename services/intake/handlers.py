@@ -13,11 +13,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
+from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
+from hotline.shared.domain.routing import Router
 from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
-from hotline.shared.ledger import history
+from hotline.shared.ledger import dispatch, history
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
 from hotline.shared.names import requests_topic
@@ -77,20 +78,48 @@ def _ask_router(session: Session, ticket: Ticket, now: datetime) -> None:
     )
 
 
-def check_request(config: DistrictConfig, request: NewRequest) -> None:
-    """Refuse what the schema cannot know is wrong: another district, an unknown category."""
+def check_request(router: Router, request: NewRequest) -> None:
+    """Refuse what the schema cannot know is wrong: another district, an unknown category,
+    an area code that is neither ours nor a peer district's (which would be transferred)."""
+    config = router.config
     if request.district != config.district:
         raise Invalid(("district",), f"this intake serves district {config.district!r}")
     if not config.category_known(request.category):
         raise Invalid(("category",), f"unknown category {request.category!r}")
     code = request.location.area_code
-    if code is not None and config.areas and not any(a.code == code for a in config.areas):
+    areas = router.areas
+    if code is not None and config.areas and not (areas.known(code) or areas.peer_of_code(code)):
         raise Invalid(("location", "area_code"), f"unknown area code {code!r}")
 
 
-def submit(session: Session, config: DistrictConfig, request: NewRequest, now: datetime) -> Ticket:
-    """Write a new ticket, its first event and its message to the router."""
-    check_request(config, request)
+@dataclass(frozen=True)
+class Submitted:
+    """The ticket for a request, and whether this call created it (not a repeat)."""
+
+    ticket: Ticket
+    created: bool
+
+
+def submit(
+    session: Session,
+    router: Router,
+    request: NewRequest,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Submitted:
+    """Write a new ticket, its first event and its message to the router.
+
+    A request posted again with the same idempotency key (a client that
+    retried after a timeout, a peer district re-sending a transfer) gets
+    the ticket the first call made.
+    """
+    check_request(router, request)
+    if idempotency_key is not None:
+        earlier = session.scalars(
+            select(Ticket).where(Ticket.idempotency_key == idempotency_key)
+        ).one_or_none()
+        if earlier is not None:
+            return Submitted(earlier, created=False)
     loc = request.location
     ticket = Ticket(
         id=str(uuid.uuid4()),
@@ -111,11 +140,30 @@ def submit(session: Session, config: DistrictConfig, request: NewRequest, now: d
         escalation_level=0,
         created_at=now,
         updated_at=now,
+        idempotency_key=idempotency_key,
     )
     session.add(ticket)
     session.flush()  # the ticket row must exist before the rows that refer to it
     history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
     _ask_router(session, ticket, now)
+    return Submitted(ticket, created=True)
+
+
+def assign_by_hand(
+    session: Session, config: DistrictConfig, ticket_id: str, body: Assign, now: datetime
+) -> Ticket:
+    """A dispatcher gives a ticket waiting in manual triage to a unit."""
+    ticket = session.get(Ticket, ticket_id, with_for_update=True)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    state = State(ticket.state)
+    if state is not State.TRIAGE:
+        raise Conflict(f"only a ticket in triage is assigned by hand; this one is {state}", state)
+    if config.unit(body.unit_id) is None:
+        raise Invalid(("unit_id",), f"unknown unit {body.unit_id!r}")
+    note = f": {body.note}" if body.note else ""
+    why = dispatch.Why(f"manual: {body.dispatcher}", f"assigned by hand by {body.dispatcher}{note}")
+    dispatch.assign(session, config, ticket, body.unit_id, why, now)
     return ticket
 
 

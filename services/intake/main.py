@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from hotline.intake.api import IntakeContext, install
 from hotline.intake.handlers import RELAY
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.relay import Relay
@@ -17,14 +17,15 @@ from hotline.shared.streams.app import StreamRunner
 from hotline.shared.streams.publisher import KafkaPublisher
 
 
-def build(engine: Engine, config: DistrictConfig, kafka_url: str, data_dir: Path) -> Service:
+def build(engine: Engine, source: ConfigSource, kafka_url: str, data_dir: Path) -> Service:
     """The intake: it needs only the ledger to take calls; Kafka may come and go."""
     sessions = make_sessions(engine)
+    config = source.config
     runner = StreamRunner(
         f"hotline-{config.district}-intake", kafka_url, data_dir, producer_only=True
     )
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), None)
-    context = IntakeContext(sessions=sessions, config=config, wake_relay=relay.wake)
+    context = IntakeContext(sessions=sessions, source=source, wake_relay=relay.wake)
 
     def routes(app: FastAPI) -> None:
         install(app, context)

@@ -74,6 +74,14 @@ class Return(_Body):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class Assign(_Body):
+    """A dispatcher's assignment of a ticket waiting in manual triage."""
+
+    unit_id: str = Field(min_length=1, max_length=64)
+    dispatcher: str = Field(min_length=1, max_length=100, description="who decided")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class Created(BaseModel):
     """The answer to a new request: the id the citizen is given."""
 
@@ -98,6 +106,9 @@ class AssignmentOut(BaseModel):
     unit_id: str
     rule: str
     explanation: str
+    decision: dict[str, object] | None = Field(
+        default=None, description="the routing decision: areas, every rule tried and why"
+    )
     assigned_at: datetime
     signed_for_at: datetime | None
     returned_at: datetime | None
@@ -123,6 +134,8 @@ class TicketOut(BaseModel):
     caller: Caller
     unit_id: str | None
     escalation_level: int
+    transfer_to: str | None = None
+    peer_ticket_id: str | None = None
     created_at: datetime
     updated_at: datetime
     assignment: AssignmentOut | None

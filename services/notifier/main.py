@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from hotline.notifier.handlers import RELAY
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.amqp import AmqpPublisher
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.names import events_topic
@@ -21,11 +21,13 @@ from hotline.shared.streams.publisher import KafkaPublisher
 
 
 def build(
-    engine: Engine, config: DistrictConfig, kafka_url: str, amqp_url: str, data_dir: Path
+    engine: Engine, source: ConfigSource, kafka_url: str, amqp_url: str, data_dir: Path
 ) -> Service:
     """The notifier: escalates from the ledger's deadlines, measures from the events stream."""
     sessions = make_sessions(engine)
+    config = source.config
     amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
+    source.on_reload(lambda new: amqp.set_units(new.unit_ids))
 
     async def observe_events(stream: Any) -> None:
         async for batch in stream.take(500, within=0.05):

@@ -11,20 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.events import EventType
-from hotline.shared.domain.routing import Decision, RouteRequest, decide
-from hotline.shared.domain.sla import sign_for_deadline, sign_for_steps
-from hotline.shared.domain.ticket import MAX_RETURNS, Action, State, Urgency, next_state
-from hotline.shared.ledger import history
-from hotline.shared.ledger.outbox import enqueue
-from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
-from hotline.shared.names import unit_routing_key
+from hotline.shared.domain.routing import Router, RouteRequest
+from hotline.shared.domain.ticket import MAX_RETURNS, WITH_UNIT, Channel, State, Urgency
+from hotline.shared.ledger import dispatch
+from hotline.shared.ledger.schema import Assignment, Ticket
 
-RELAY = "router"
+RELAY = dispatch.RELAY
 AWAITING = (State.RECEIVED.value, State.RETURNED.value)
 
 
@@ -40,6 +35,7 @@ class Outcome:
     category: str
     unit: str | None
     waited: timedelta
+    transfer: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,28 +57,16 @@ class RouteCommand:
         return cls(ticket_id, attempt)
 
 
-def task_message(ticket: Ticket, assignment: Assignment, deadline: datetime) -> dict[str, Any]:
-    """What the unit receives in its queue: enough to act without another lookup."""
-    return {
-        "ticket_id": ticket.id,
-        "attempt": assignment.attempt,
-        "district": ticket.district,
-        "unit_id": assignment.unit_id,
-        "category": ticket.category,
-        "urgency": ticket.urgency,
-        "description": ticket.description,
-        "caller": {"name": ticket.caller_name, "phone": ticket.caller_phone},
-        "location": {
-            "area_code": ticket.area_code,
-            "lat": ticket.lat,
-            "lon": ticket.lon,
-            "address": ticket.address,
-        },
-        "created_at": ticket.created_at.isoformat(),
-        "assigned_at": assignment.assigned_at.isoformat(),
-        "sign_for_by": deadline.isoformat(),
-        "rule": assignment.rule,
-    }
+def route_request(ticket: Ticket) -> RouteRequest:
+    """The parts of a ticket the rules look at."""
+    return RouteRequest(
+        category=ticket.category,
+        urgency=Urgency(ticket.urgency),
+        channel=Channel(ticket.channel),
+        area_code=ticket.area_code,
+        lat=ticket.lat,
+        lon=ticket.lon,
+    )
 
 
 def _returned_by(session: Session, ticket_ids: list[str]) -> dict[str, list[str]]:
@@ -98,16 +82,24 @@ def _returned_by(session: Session, ticket_ids: list[str]) -> dict[str, list[str]
     return returned
 
 
-def route(
-    session: Session, config: DistrictConfig, command: RouteCommand, now: datetime
-) -> Outcome | None:
-    """Assign one ticket to a unit (or send it to triage); None when there was nothing to do."""
-    outcomes = route_batch(session, config, [command], now)
+def open_tasks(session: Session) -> dict[str, int]:
+    """Each unit's open tasks (assigned or signed for), for the pools."""
+    rows = session.execute(
+        select(Ticket.unit_id, func.count())
+        .where(Ticket.state.in_([s.value for s in WITH_UNIT]), Ticket.unit_id.is_not(None))
+        .group_by(Ticket.unit_id)
+    ).all()
+    return {unit: count for unit, count in rows if unit is not None}
+
+
+def route(session: Session, router: Router, command: RouteCommand, now: datetime) -> Outcome | None:
+    """Decide one ticket (see :func:`route_batch`); None when there was nothing to do."""
+    outcomes = route_batch(session, router, [command], now)
     return outcomes[0] if outcomes else None
 
 
 def route_batch(
-    session: Session, config: DistrictConfig, commands: list[RouteCommand], now: datetime
+    session: Session, router: Router, commands: list[RouteCommand], now: datetime
 ) -> list[Outcome]:
     """Decide a batch of tickets in the caller's transaction; skip those already decided.
 
@@ -120,90 +112,43 @@ def route_batch(
         select(Ticket).where(Ticket.id.in_(sorted(wanted))).order_by(Ticket.id).with_for_update()
     ).all()
     due = [t for t in tickets if t.attempt == wanted[t.id] and t.state in AWAITING]
-    returned = _returned_by(session, [t.id for t in due]) if due else {}
+    if not due:
+        return []
+    returned = _returned_by(session, [t.id for t in due])
+    load = open_tasks(session) if router.uses_load else {}
     outcomes = []
     with session.no_autoflush:
         for ticket in due:
-            returned_by = returned.get(ticket.id, [])
-            decision: Decision | None = None
-            if len(returned_by) < MAX_RETURNS:
-                request = RouteRequest(ticket.category, ticket.area_code, Urgency(ticket.urgency))
-                decision = decide(config, request, excluded=returned_by)
-            if decision is None:
-                _send_to_triage(session, ticket, returned_by, now)
-            else:
-                _assign(session, config, ticket, decision, now)
-            unit = decision.unit if decision else None
-            outcomes.append(Outcome(ticket.id, ticket.category, unit, now - ticket.created_at))
+            unit = _decide_one(session, router, ticket, returned.get(ticket.id, []), load, now)
+            waited, transfer = now - ticket.created_at, ticket.transfer_to is not None
+            outcomes.append(Outcome(ticket.id, ticket.category, unit, waited, transfer))
     return outcomes
 
 
-def _send_to_triage(
-    session: Session, ticket: Ticket, returned_by: list[str], now: datetime
-) -> None:
-    ticket.state = next_state(State(ticket.state), Action.SEND_TO_TRIAGE).value
-    ticket.unit_id = None
-    ticket.updated_at = now
-    reason = f"returned by {', '.join(returned_by)}" if returned_by else "no unit left"
-    history.record(
-        session, ticket, EventType.SENT_TO_TRIAGE, relay=RELAY, now=now, data={"reason": reason}
-    )
-
-
-def _assign(
-    session: Session, config: DistrictConfig, ticket: Ticket, decision: Decision, now: datetime
-) -> None:
-    urgency = Urgency(ticket.urgency)
-    ticket.state = next_state(State(ticket.state), Action.ASSIGN).value
-    ticket.attempt += 1
-    ticket.unit_id = decision.unit
-    ticket.escalation_level = 0
-    ticket.updated_at = now
-    assignment = Assignment(
-        ticket_id=ticket.id,
-        attempt=ticket.attempt,
-        unit_id=decision.unit,
-        rule=decision.rule,
-        explanation=decision.explain(),
-        assigned_at=now,
-    )
-    session.add(assignment)
-    for step in sign_for_steps(config.sla, urgency, now):
-        session.add(
-            Deadline(
-                ticket_id=ticket.id,
-                attempt=ticket.attempt,
-                unit_id=decision.unit,
-                clock=step.clock,
-                level=step.level,
-                name=step.name,
-                due_at=step.due_at,
-            )
-        )
-    deadline = sign_for_deadline(config.sla, urgency, now)
-    history.record(
-        session,
-        ticket,
-        EventType.ASSIGNED,
-        relay=RELAY,
-        now=now,
-        unit_id=decision.unit,
-        data={
-            "rule": decision.rule,
-            "explanation": decision.explain(),
-            "sign_for_by": deadline.isoformat(),
-        },
-    )
-    enqueue(
-        session,
-        relay=RELAY,
-        transport="amqp",
-        target=unit_routing_key(decision.unit),
-        key=ticket.id,
-        message_id=f"{ticket.id}:{ticket.attempt}",
-        payload=task_message(ticket, assignment, deadline),
-        now=now,
-    )
+def _decide_one(
+    session: Session,
+    router: Router,
+    ticket: Ticket,
+    returned_by: list[str],
+    load: dict[str, int],
+    now: datetime,
+) -> str | None:
+    """Act on the decision for one ticket; return the unit it went to, if any."""
+    if len(returned_by) >= MAX_RETURNS:
+        reason = f"returned {len(returned_by)} times (by {', '.join(returned_by)})"
+        dispatch.send_to_triage(session, ticket, reason, now)
+        return None
+    decision = router.decide(route_request(ticket), now=now, excluded=returned_by, load=load)
+    if decision.transfer_to is not None:
+        dispatch.request_transfer(session, ticket, decision.transfer_to, decision.explain(), now)
+        return None
+    if decision.unit is None:
+        dispatch.send_to_triage(session, ticket, decision.explain(), now)
+        return None
+    why = dispatch.Why(decision.rule, decision.explain(), decision.as_dict())
+    dispatch.assign(session, router.config, ticket, decision.unit, why, now, decision.observers)
+    load[decision.unit] = load.get(decision.unit, 0) + 1
+    return decision.unit
 
 
 def stale(session: Session, older_than: datetime, limit: int = 500) -> list[RouteCommand]:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from hotline.router.handlers import RELAY
 from hotline.router.worker import RouterWorker
 from hotline.shared.amqp import AmqpPublisher
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.names import requests_topic
@@ -27,7 +27,7 @@ BATCH_WAIT = 0.01
 
 def build(
     engine: Engine,
-    config: DistrictConfig,
+    source: ConfigSource,
     kafka_url: str,
     amqp_url: str,
     data_dir: Path,
@@ -35,7 +35,9 @@ def build(
 ) -> Service:
     """The router: reads requests from Kafka, writes decisions to the ledger, tasks to AMQP."""
     sessions = make_sessions(engine)
+    config = source.config
     amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
+    source.on_reload(lambda new: amqp.set_units(new.unit_ids))
 
     async def route_requests(stream: Any) -> None:
         async for batch in stream.take(BATCH, within=BATCH_WAIT):
@@ -47,7 +49,7 @@ def build(
 
     runner = StreamRunner(f"hotline-{config.district}-router", kafka_url, data_dir, define)
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
-    worker = RouterWorker(sessions, config, relay.wake, redrive_after)
+    worker = RouterWorker(sessions, source, relay.wake, redrive_after)
     return Service(
         name="router",
         checks={
@@ -56,6 +58,6 @@ def build(
         },
         critical={"router.ledger"},
         streams=[runner],
-        loops=[relay.run, worker.redrive],
+        loops=[relay.run, worker.redrive, worker.transfer],
         closers=[amqp.close],
     )

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.router.handlers import BadMessage, Outcome, RouteCommand, route_batch, stale
+from hotline.router.transfers import Transfers
 from hotline.shared import metrics
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.config_source import ConfigSource
 from hotline.shared.metrics import top_category
 from hotline.shared.names import requests_topic
 from hotline.shared.waiting import wait_for_event
@@ -32,12 +33,13 @@ class RouterWorker:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        config: DistrictConfig,
+        source: ConfigSource,
         wake_relay: Callable[[], None],
         redrive_after: timedelta,
     ) -> None:
         self._sessions = sessions
-        self._config = config
+        self._source = source
+        self._transfers = Transfers(sessions, source)
         self._wake_relay = wake_relay
         self._redrive_after = redrive_after
 
@@ -48,8 +50,8 @@ class RouterWorker:
             try:
                 commands.append(RouteCommand.from_message(value))
             except BadMessage as exc:
-                stream = requests_topic(self._config.district)
-                metrics.POISON_MESSAGES.labels(self._config.district, stream).inc()
+                stream = requests_topic(self._source.config.district)
+                metrics.POISON_MESSAGES.labels(self._source.config.district, stream).inc()
                 log.error("router: set aside a poison message: %s", exc)
         return await self.handle(commands)
 
@@ -60,6 +62,8 @@ class RouterWorker:
         outcomes = await asyncio.to_thread(self._route_all, commands)
         if outcomes:
             self._wake_relay()
+        if any(o.transfer for o in outcomes):
+            self._transfers.wake()
         for outcome in outcomes:
             self._observe(outcome)
         return outcomes
@@ -73,7 +77,8 @@ class RouterWorker:
         """
         try:
             with self._sessions.begin() as session:
-                return route_batch(session, self._config, commands, datetime.now(UTC))
+                router = self._source.router  # the rules in force for the whole batch
+                return route_batch(session, router, commands, datetime.now(UTC))
         except IntegrityError:
             if len(commands) == 1:
                 return []
@@ -83,7 +88,9 @@ class RouterWorker:
         return outcomes
 
     def _observe(self, outcome: Outcome) -> None:
-        district, category = self._config.district, top_category(outcome.category)
+        district, category = self._source.config.district, top_category(outcome.category)
+        if outcome.transfer:
+            return
         if outcome.unit is None:
             metrics.TICKETS_TRIAGED.labels(district, category).inc()
             return
@@ -91,6 +98,10 @@ class RouterWorker:
         metrics.TIME_TO_ASSIGNMENT.labels(district, outcome.unit, category).observe(
             outcome.waited.total_seconds()
         )
+
+    async def transfer(self, stop: asyncio.Event) -> None:
+        """Hand the tickets that belong to peer districts to their intakes."""
+        await self._transfers.run(stop)
 
     async def redrive(self, stop: asyncio.Event) -> None:
         """Route, from the ledger, every ticket that waited too long for its message."""
@@ -109,6 +120,6 @@ class RouterWorker:
             commands = await asyncio.to_thread(stale, session, cutoff)
         outcomes = await self.handle(commands)
         if outcomes:
-            metrics.REDRIVEN.labels(self._config.district).inc(len(outcomes))
+            metrics.REDRIVEN.labels(self._source.config.district).inc(len(outcomes))
             log.info("router: re-drove %d tickets from the ledger", len(outcomes))
         return len(outcomes)

@@ -20,3 +20,6 @@ class EventType(StrEnum):
     RETURNED = "returned"
     RESOLVED = "resolved"
     ESCALATED = "escalated"
+    TRANSFER_REQUESTED = "transfer-requested"
+    TRANSFERRED = "transferred"
+    OBSERVED = "copied-to-observer"

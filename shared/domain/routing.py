@@ -1,17 +1,33 @@
 """Who must act on a request, and why.
 
-The decision is a pure function of the request and the district's rules so
-that it can be replayed, tested and explained: every rule tried says which of
-its conditions failed.
+The decision is a pure function of the request, the district's rules, the
+time and the units' open tasks, so that it can be replayed, tested and
+explained: every rule tried says which of its conditions failed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, time
+from typing import Any
 
-from hotline.shared.domain.config import DistrictConfig, Route
-from hotline.shared.domain.ticket import Urgency
+from hotline.shared.domain.config import (
+    AREA_OWNER,
+    DistrictConfig,
+    Hours,
+    HoursCondition,
+    Route,
+    TimeWindow,
+    Unit,
+)
+from hotline.shared.domain.location import AreaMap, Location
+from hotline.shared.domain.ticket import Channel, Urgency
+
+#: The rule name recorded when no rule fits: a dispatcher assigns by hand.
+TRIAGE_RULE = "default: manual triage"
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -19,8 +35,11 @@ class RouteRequest:
     """The parts of a ticket that routing looks at."""
 
     category: str
-    area_code: str | None
     urgency: Urgency
+    channel: Channel = Channel.PHONE
+    area_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -29,63 +48,197 @@ class Trial:
 
     rule: str
     failed: str | None
+    observed_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Decision:
-    """The unit chosen, the rule that chose it, and every rule tried before it."""
+    """Where the request goes and why.
 
-    unit: str
+    ``unit`` is the unit that must act; None means manual triage, or a
+    transfer when ``transfer_to`` names a peer district. ``observers`` get a
+    copy and owe nothing.
+    """
+
+    unit: str | None
     rule: str
-    tried: tuple[Trial, ...]
+    location: Location
+    tried: tuple[Trial, ...] = ()
+    observers: tuple[str, ...] = ()
+    transfer_to: str | None = None
 
     def explain(self) -> str:
         """Say the decision in one line a dispatcher can read."""
+        if self.transfer_to is not None:
+            head = f"transfer to district {self.transfer_to}"
+        elif self.unit is None:
+            head = "manual triage: no rule fits"
+        else:
+            head = f"unit {self.unit} by rule {self.rule!r}"
+        parts = [head]
+        if self.location.chain:
+            parts.append(f"located in {' < '.join(self.location.chain)}")
+        if self.location.note:
+            parts.append(self.location.note)
+        if self.observers:
+            parts.append(f"copies to {', '.join(self.observers)}")
         skipped = "; ".join(f"{t.rule}: {t.failed}" for t in self.tried if t.failed)
-        return f"unit {self.unit} by rule {self.rule!r}" + (
-            f" (skipped {skipped})" if skipped else ""
+        if skipped:
+            parts.append(f"skipped {skipped}")
+        return " | ".join(parts)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole decision as JSON-ready data, for the ledger and ``--json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Context:
+    request: RouteRequest
+    location: Location
+    local: datetime
+    excluded: frozenset[str]
+    load: Mapping[str, int] = field(default_factory=dict)
+
+
+class Router:
+    """A district's rules, compiled once per config: areas indexed, hierarchy known."""
+
+    def __init__(self, config: DistrictConfig) -> None:
+        self.config = config
+        self.areas = AreaMap(config)
+        self._units = {u.id: u for u in config.units}
+
+    @property
+    def uses_load(self) -> bool:
+        """Say whether some rule needs the units' open task counts (a pool)."""
+        return any(r.pool for r in self.config.routes)
+
+    def decide(
+        self,
+        request: RouteRequest,
+        *,
+        now: datetime,
+        excluded: Iterable[str] = (),
+        load: Mapping[str, int] | None = None,
+    ) -> Decision:
+        """The first rule that fits picks the unit; earlier ``continue`` rules add observers.
+
+        ``excluded`` holds the units that returned this task: never chosen
+        again. ``load`` gives each unit's open tasks, for pools. A request
+        located in a peer district is transferred before any rule is tried.
+        """
+        location = self.areas.locate(request.area_code, request.lat, request.lon)
+        if location.peer is not None:
+            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+        ctx = _Context(
+            request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
         )
+        tried: list[Trial] = []
+        observers: list[str] = []
+        for route in self.config.routes:
+            failed = _why_not(route, ctx, self.config.business_hours)
+            target: str | None = None
+            if failed is None:
+                target, failed = self._target(route, ctx)
+            if failed is not None or target is None:
+                tried.append(Trial(route.name, failed))
+                continue
+            if route.observe:
+                if target not in observers:
+                    observers.append(target)
+                tried.append(Trial(route.name, None, (target,)))
+                continue
+            tried.append(Trial(route.name, None))
+            observing = tuple(o for o in observers if o != target)
+            return Decision(target, route.name, location, tuple(tried), observing)
+        return Decision(None, TRIAGE_RULE, location, tuple(tried), tuple(observers))
+
+    def _target(self, route: Route, ctx: _Context) -> tuple[str | None, str | None]:
+        """The unit a fitting rule sends to, or why it cannot send anywhere."""
+        if route.pool:
+            return self._from_pool(route.pool, ctx)
+        if route.unit == AREA_OWNER:
+            return self._area_owner(ctx)
+        assert route.unit is not None
+        if route.unit in ctx.excluded:
+            return None, f"unit {route.unit} returned this task"
+        return route.unit, None
+
+    def _from_pool(self, pool: tuple[str, ...], ctx: _Context) -> tuple[str | None, str | None]:
+        """The least busy open unit of the pool that has room; ties to the first listed."""
+        open_units = []
+        for order, unit_id in enumerate(pool):
+            unit = self._units[unit_id]
+            busy = ctx.load.get(unit_id, 0)
+            if unit_id in ctx.excluded:
+                continue
+            if unit.capacity is not None and busy >= unit.capacity:
+                continue
+            if unit.hours is not None and not _open(unit.hours, ctx.local):
+                continue
+            open_units.append((busy, order, unit_id))
+        if not open_units:
+            return None, "no unit of the pool is free (returned it, full or closed)"
+        return min(open_units)[2], None
+
+    def _area_owner(self, ctx: _Context) -> tuple[str | None, str | None]:
+        """The unit serving the most specific area of the request that has one."""
+        if not ctx.location.chain:
+            return None, "area-owner needs a located request"
+        for area in ctx.location.chain:
+            owners = [u for u in self.config.units if area in u.areas and _serves(u, ctx)]
+            for unit in owners:
+                if unit.id not in ctx.excluded:
+                    return unit.id, None
+        return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
 
 
-FALLBACK_RULE = "fallback"
+def under(category: str, pattern: str) -> bool:
+    """Say whether ``category`` fits ``pattern``: itself or below it; ``=x`` is x alone."""
+    if pattern.startswith("="):
+        return category == pattern[1:]
+    return category == pattern or category.startswith(pattern + ".")
 
 
-def _under(value: str, prefix: str, sep: str) -> bool:
-    """Say whether ``value`` is ``prefix`` or nested below it."""
-    return value == prefix or value.startswith(prefix + sep) if sep else value.startswith(prefix)
+def _serves(unit: Unit, ctx: _Context) -> bool:
+    return not unit.categories or any(under(ctx.request.category, c) for c in unit.categories)
 
 
-def _why_not(route: Route, request: RouteRequest, excluded: frozenset[str]) -> str | None:
-    """Name the first condition of ``route`` that ``request`` fails, or None if it fits."""
-    match = route.match
-    if match.category and not any(_under(request.category, c, ".") for c in match.category):
+def _within(window: TimeWindow, moment: time) -> bool:
+    if window.start <= window.end:
+        return window.start <= moment < window.end
+    return moment >= window.start or moment < window.end  # spans midnight
+
+
+def _open(hours: Hours, local: datetime) -> bool:
+    """Say whether ``local`` falls in the opening hours (a night window counts from its day)."""
+    moment = local.time().replace(tzinfo=None)
+    day = _WEEKDAYS[local.weekday()]
+    if hours.open <= hours.close:
+        return day in hours.days and hours.open <= moment < hours.close
+    yesterday = _WEEKDAYS[(local.weekday() - 1) % 7]
+    return (day in hours.days and moment >= hours.open) or (
+        yesterday in hours.days and moment < hours.close
+    )
+
+
+def _why_not(route: Route, ctx: _Context, business: Hours) -> str | None:
+    """Name the first condition of ``route`` that the request fails, or None if it fits."""
+    match, request = route.match, ctx.request
+    if match.category and not any(under(request.category, c) for c in match.category):
         return f"category {request.category} not under {', '.join(match.category)}"
-    if match.area and not (
-        request.area_code and any(_under(request.area_code, a, "") for a in match.area)
-    ):
-        return f"area {request.area_code or '(none)'} not in {', '.join(match.area)}"
+    if match.area and not set(match.area) & set(ctx.location.chain):
+        where = " < ".join(ctx.location.chain) or "(not located)"
+        return f"area {where} not in {', '.join(match.area)}"
     if match.urgency and request.urgency not in match.urgency:
         return f"urgency {request.urgency} not in {', '.join(match.urgency)}"
-    if route.unit in excluded:
-        return f"unit {route.unit} returned this task"
+    if match.channel and request.channel not in match.channel:
+        return f"channel {request.channel} not in {', '.join(match.channel)}"
+    if match.hours is not None:
+        inside = _open(business, ctx.local)
+        if inside != (match.hours is HoursCondition.BUSINESS):
+            return f"{ctx.local:%a %H:%M} is not {match.hours.value}"
+    if match.time is not None and not _within(match.time, ctx.local.time().replace(tzinfo=None)):
+        return f"{ctx.local:%H:%M} is outside {match.time}"
     return None
-
-
-def decide(
-    config: DistrictConfig, request: RouteRequest, excluded: Iterable[str] = ()
-) -> Decision | None:
-    """Pick the unit for ``request``: the first fitting route, else the fallback unit.
-
-    ``excluded`` holds the units that returned this task; they are never chosen
-    again. None means no unit is left and a dispatcher must decide.
-    """
-    excluded_set = frozenset(excluded)
-    tried: list[Trial] = []
-    for route in config.routes:
-        failed = _why_not(route, request, excluded_set)
-        tried.append(Trial(route.name, failed))
-        if failed is None:
-            return Decision(route.unit, route.name, tuple(tried))
-    if config.fallback_unit in excluded_set:
-        return None
-    return Decision(config.fallback_unit, FALLBACK_RULE, tuple(tried))

@@ -36,7 +36,9 @@ class State(StrEnum):
 
     ``returned`` means a unit handed the task back and the router owes it a new
     unit; ``triage`` means no rule (or no remaining unit) fits and a dispatcher
-    must assign it by hand.
+    must assign it by hand; ``transfer-pending`` means the request belongs to
+    another district whose intake has not yet confirmed it; ``transferred``
+    means that district has it now.
     """
 
     RECEIVED = "received"
@@ -44,6 +46,8 @@ class State(StrEnum):
     SIGNED_FOR = "signed-for"
     RETURNED = "returned"
     TRIAGE = "triage"
+    TRANSFER_PENDING = "transfer-pending"
+    TRANSFERRED = "transferred"
     RESOLVED = "resolved"
 
 
@@ -55,6 +59,8 @@ class Action(StrEnum):
     SIGN_FOR = "sign-for"
     RETURN = "return"
     RESOLVE = "resolve"
+    TRANSFER = "transfer"
+    CONFIRM_TRANSFER = "confirm-transfer"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
@@ -63,6 +69,11 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.RETURNED, Action.ASSIGN): State.ASSIGNED,
     (State.RETURNED, Action.SEND_TO_TRIAGE): State.TRIAGE,
     (State.TRIAGE, Action.ASSIGN): State.ASSIGNED,
+    (State.RECEIVED, Action.TRANSFER): State.TRANSFER_PENDING,
+    (State.RETURNED, Action.TRANSFER): State.TRANSFER_PENDING,
+    (State.TRIAGE, Action.TRANSFER): State.TRANSFER_PENDING,
+    (State.TRANSFER_PENDING, Action.CONFIRM_TRANSFER): State.TRANSFERRED,
+    (State.TRANSFER_PENDING, Action.SEND_TO_TRIAGE): State.TRIAGE,
     (State.ASSIGNED, Action.SIGN_FOR): State.SIGNED_FOR,
     (State.ASSIGNED, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RETURN): State.RETURNED,

@@ -73,8 +73,17 @@ class Ticket(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     redriven_at: Mapped[datetime | None]
+    #: The caller's idempotency key (a peer district's ticket id for a transfer):
+    #: the same request posted twice is one ticket.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    #: The peer district a request was transferred to, and its ticket id there.
+    transfer_to: Mapped[str | None] = mapped_column(String(64))
+    peer_ticket_id: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_tickets_state_updated", "state", "updated_at"),)
+    __table_args__ = (
+        Index("ix_tickets_state_updated", "state", "updated_at"),
+        UniqueConstraint("idempotency_key", name="uq_tickets_idempotency_key"),
+    )
 
 
 class Event(Base):
@@ -106,6 +115,8 @@ class Assignment(Base):
     unit_id: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(200))
     explanation: Mapped[str] = mapped_column(Text)
+    #: The whole routing decision (areas, every rule tried), for GET and replays.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     assigned_at: Mapped[datetime]
     signed_for_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None]

@@ -60,12 +60,21 @@ class Caller(threading.Thread):
 
 
 def _collect(system: System, expected: dict[str, str], within: float) -> list[DeliveredTask]:
+    """Read every unit's queue until each expected ticket has shown up (or time runs out).
+
+    Waits for ids, not counts: a redelivered copy must not stand in for a task
+    still on its way (one the router re-drives from the ledger, say).
+    """
     got: list[DeliveredTask] = []
-    per_unit = collections.Counter(expected.values())
-    for unit, count in per_unit.items():
-        got += take(system, unit, count, within=within)
+    units = sorted(set(AREAS.values()) | {"service-office"})
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for unit in units:
+            got += take(system, unit, 10_000, within=0.3)
+        if set(expected) <= {t.payload["ticket_id"] for t in got}:
+            break
     # anything more (a duplicate, or a task in the wrong queue) shows up here
-    for unit in set(AREAS.values()) | {"service-office"}:
+    for unit in units:
         got += take(system, unit, 10_000, within=0.5)
     return got
 

@@ -12,10 +12,12 @@ from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
 from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route, stale
 from hotline.shared.config_file import load_config
+from hotline.shared.domain.routing import Router
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Deadline, Event, OutboxMessage, Ticket
 
 CONFIG = load_config(None)
+ROUTER = Router(CONFIG)
 T0 = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)
 
 
@@ -34,12 +36,12 @@ def _request(**overrides: object) -> NewRequest:
 
 def _submit(engine: Engine, at: datetime = T0) -> str:
     with make_sessions(engine).begin() as s:
-        return intake.submit(s, CONFIG, _request(), at).id
+        return intake.submit(s, ROUTER, _request(), at).ticket.id
 
 
 def _route(engine: Engine, ticket_id: str, attempt: int, at: datetime) -> object:
     with make_sessions(engine).begin() as s:
-        return route(s, CONFIG, RouteCommand(ticket_id, attempt), at)
+        return route(s, ROUTER, RouteCommand(ticket_id, attempt), at)
 
 
 def test_submit_writes_ticket_event_and_outbox_together(ledger: Engine) -> None:
@@ -54,7 +56,7 @@ def test_submit_writes_ticket_event_and_outbox_together(ledger: Engine) -> None:
 
 def test_rejected_request_writes_nothing(ledger: Engine) -> None:
     with pytest.raises(intake.Invalid) as caught, make_sessions(ledger).begin() as s:
-        intake.submit(s, CONFIG, _request(category="pets.lost"), T0)
+        intake.submit(s, ROUTER, _request(category="pets.lost"), T0)
     assert caught.value.field == ("category",)
     with make_sessions(ledger)() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0

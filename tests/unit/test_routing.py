@@ -1,70 +1,290 @@
-"""The routing decision: first fitting rule, explained; returned units never chosen again."""
+"""The routing decision: every matcher and target kind, locations, explanations, properties."""
 
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.shared.config_file import load_config
-from hotline.shared.domain.routing import FALLBACK_RULE, RouteRequest, decide
-from hotline.shared.domain.ticket import Urgency
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.lint import lint
+from hotline.shared.domain.routing import TRIAGE_RULE, Router, RouteRequest
+from hotline.shared.domain.ticket import Channel, Urgency
 
-CONFIG = load_config(None)
-
-
-def test_category_rule_wins_over_area() -> None:
-    decision = decide(CONFIG, RouteRequest("medical.dialysis", "130202001001", Urgency.URGENT))
-    assert decision is not None
-    assert decision.unit == "health-bureau"
-    assert decision.rule == "medical to the health bureau"
-    assert decision.tried[-1].failed is None
+EXAMPLE = Router(load_config(None))
+#: A Tuesday at 10:00 in Shanghai (business hours) and the same day at 22:00.
+DAY = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+NIGHT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
 
 
-def test_area_prefix_matches_a_community_of_the_street() -> None:
-    decision = decide(CONFIG, RouteRequest("supplies.food", "130202001001", Urgency.NORMAL))
-    assert decision is not None and decision.unit == "friendship-street"
+def req(
+    category: str = "supplies.food", area: str | None = "130202001001", **kw: Any
+) -> RouteRequest:
+    return RouteRequest(category, kw.pop("urgency", Urgency.NORMAL), area_code=area, **kw)
+
+
+def square(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+
+
+def district(routes: list[dict[str, Any]], **extra: Any) -> Router:
+    """A small district: two streets side by side, a community with a hole, two peers."""
+    data: dict[str, Any] = {
+        "district": "d",
+        "name": "D",
+        "areas": [
+            {
+                "id": "1",
+                "name": "D",
+                "geometry": {"type": "Polygon", "coordinates": [square(0, 0, 20, 10)]},
+            },
+            {
+                "id": "11",
+                "name": "West",
+                "geometry": {"type": "Polygon", "coordinates": [square(0, 0, 10, 10)]},
+            },
+            {
+                "id": "12",
+                "name": "East",
+                "geometry": {"type": "Polygon", "coordinates": [square(10, 0, 20, 10)]},
+            },
+            {
+                "id": "111",
+                "name": "West community",
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [square(1, 1, 9, 9), square(4, 4, 6, 6)],
+                },
+            },
+        ],
+        "categories": [{"id": i, "name": i} for i in ("a", "a.x", "a.y", "b")],
+        "units": [
+            {"id": u, "name": u, "areas": areas, "contacts": [{"channel": "sms", "address": "1"}]}
+            for u, areas in [
+                ("west", ["11"]),
+                ("east", ["12"]),
+                ("comm", ["111"]),
+                ("p1", []),
+                ("p2", []),
+                ("p3", []),
+            ]
+        ],
+        "routes": routes,
+        "peers": [
+            {"district": "north", "url": "http://north", "areas": ["2"]},
+            {
+                "district": "south",
+                "url": "http://south",
+                "geometry": {"type": "Polygon", "coordinates": [square(0, -10, 20, 0)]},
+            },
+        ],
+    } | extra
+    return Router(DistrictConfig.model_validate(data))
+
+
+def test_category_rule_wins_over_area_and_says_why() -> None:
+    decision = EXAMPLE.decide(req("medical.dialysis", urgency=Urgency.URGENT), now=DAY)
+    assert (decision.unit, decision.rule) == ("health-bureau", "medical to the health bureau")
+    assert decision.location.chain == ("130202001001", "130202001", "130202")
     failed = {t.rule: t.failed for t in decision.tried}
-    assert failed["medical to the health bureau"] == "category supplies.food not under medical"
-
-
-def test_category_prefix_respects_the_dot() -> None:
-    # "medical" must not match a category that merely starts with the same letters
-    config = CONFIG.model_copy(
-        update={"categories": (*CONFIG.categories,)},
+    assert failed["emergencies watched by the service office"] == (
+        "category medical.dialysis not under medical.emergency"
     )
-    decision = decide(config, RouteRequest("medicalx", "130202002", Urgency.NORMAL))
-    assert decision is not None and decision.unit == "xueyuan-street"
 
 
-def test_unmatched_goes_to_fallback_with_every_rule_explained() -> None:
-    decision = decide(CONFIG, RouteRequest("consult", None, Urgency.NORMAL))
-    assert decision is not None
-    assert (decision.unit, decision.rule) == ("service-office", FALLBACK_RULE)
-    assert len(decision.tried) == len(CONFIG.routes)
-    assert all(t.failed for t in decision.tried)
-    assert "area (none)" in decision.explain()
+def test_area_matches_at_any_level_of_the_hierarchy() -> None:
+    decision = EXAMPLE.decide(req("supplies.food", "130202001001"), now=DAY)
+    assert decision.unit == "friendship-street"
+    assert EXAMPLE.decide(req("consult", "130202"), now=DAY).unit == "service-office"
 
 
-def test_returned_unit_is_skipped() -> None:
-    decision = decide(
-        CONFIG, RouteRequest("supplies.food", "130202001", Urgency.NORMAL), ["friendship-street"]
+def test_category_prefix_respects_the_dot_and_exact_match() -> None:
+    router = district(
+        [
+            {"name": "exact a", "match": {"category": "=a"}, "unit": "p1"},
+            {"name": "a", "match": {"category": "a"}, "unit": "p2"},
+        ]
     )
-    assert decision is not None and decision.unit == "service-office"
-    assert decision.tried[2].failed == "unit friendship-street returned this task"
+    assert router.decide(req("a", None), now=DAY).unit == "p1"
+    assert router.decide(req("a.x", None), now=DAY).unit == "p2"
+    assert router.decide(req("b", None), now=DAY).unit is None
 
 
-def test_no_unit_left_means_triage() -> None:
-    request = RouteRequest("consult", None, Urgency.NORMAL)
-    assert decide(CONFIG, request, ["service-office"]) is None
+def test_urgency_and_channel_conditions() -> None:
+    router = district(
+        [
+            {"name": "critical", "match": {"urgency": "critical"}, "unit": "p1"},
+            {"name": "sms", "match": {"channel": ["sms", "app"]}, "unit": "p2"},
+        ]
+    )
+    assert router.decide(req("a", None, urgency=Urgency.CRITICAL), now=DAY).unit == "p1"
+    by_sms = router.decide(req("a", None, channel=Channel.SMS), now=DAY)
+    assert by_sms.unit == "p2"
+    assert by_sms.tried[0].failed == "urgency normal not in critical"
+    assert router.decide(req("a", None), now=DAY).rule == TRIAGE_RULE
 
 
-codes = st.sampled_from([None, *[a.code for a in CONFIG.areas], "999"])
-categories = st.sampled_from([c.id for c in CONFIG.categories])
+def test_business_hours_and_time_windows_in_local_time() -> None:
+    router = district(
+        [
+            {"name": "office", "match": {"hours": "business"}, "unit": "p1"},
+            {"name": "night", "match": {"time": "21:00-07:00"}, "unit": "p2"},
+        ],
+        timezone="Asia/Shanghai",
+    )
+    assert router.decide(req("a", None), now=DAY).unit == "p1"
+    at_night = router.decide(req("a", None), now=NIGHT)
+    assert at_night.unit == "p2"
+    assert at_night.tried[0].failed == "Tue 22:00 is not business"
+    sunday_noon = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+    assert router.decide(req("a", None), now=sunday_noon).rule == TRIAGE_RULE
 
 
-@given(categories, codes, st.sampled_from(list(Urgency)))
-def test_every_request_gets_exactly_one_unit_deterministically(
-    category: str, code: str | None, urgency: Urgency
+def test_area_owner_takes_the_most_specific_serving_unit() -> None:
+    router = district([{"name": "owner", "match": {}, "unit": "area-owner"}])
+    assert router.decide(req("a", "111"), now=DAY).unit == "comm"
+    assert router.decide(req("a", "111"), now=DAY, excluded=["comm"]).unit == "west"
+    assert router.decide(req("a", "12"), now=DAY).unit == "east"
+    unlocated = router.decide(req("a", None), now=DAY)
+    assert (
+        unlocated.unit is None and unlocated.tried[0].failed == "area-owner needs a located request"
+    )
+
+
+def test_pool_takes_the_least_busy_with_stable_ties_and_respects_capacity() -> None:
+    router = district([{"name": "pool", "match": {}, "pool": ["p1", "p2", "p3"]}])
+    assert router.decide(req("a", None), now=DAY, load={}).unit == "p1"
+    assert router.decide(req("a", None), now=DAY, load={"p1": 2, "p2": 1, "p3": 1}).unit == "p2"
+    assert router.decide(req("a", None), now=DAY, load={"p1": 0}, excluded=["p1"]).unit == "p2"
+    full = district(
+        [{"name": "pool", "match": {}, "pool": ["p1", "p2"]}],
+    )
+    units = [u.model_copy(update={"capacity": 1}) for u in full.config.units]
+    capped = Router(full.config.model_copy(update={"units": tuple(units)}))
+    assert capped.decide(req("a", None), now=DAY, load={"p1": 1}).unit == "p2"
+    assert capped.decide(req("a", None), now=DAY, load={"p1": 1, "p2": 1}).unit is None
+
+
+def test_continue_sends_copies_and_goes_on() -> None:
+    decision = EXAMPLE.decide(req("medical.emergency", urgency=Urgency.CRITICAL), now=DAY)
+    assert decision.unit == "health-bureau"
+    assert decision.observers == ("service-office",)
+    assert decision.tried[0].observed_by == ("service-office",)
+
+
+def test_returned_units_are_never_chosen_again_and_unmatched_goes_to_triage() -> None:
+    decision = EXAMPLE.decide(req(), now=DAY, excluded=["friendship-street"])
+    assert (decision.unit, decision.rule) == ("service-office", "the rest of the district")
+    assert "unit friendship-street returned this task" in decision.explain()
+    none_left = EXAMPLE.decide(req(), now=DAY, excluded=["friendship-street", "service-office"])
+    assert (none_left.unit, none_left.rule) == (None, TRIAGE_RULE)
+
+
+def test_coordinates_locate_by_polygon_most_specific_first() -> None:
+    router = district([])
+    assert router.decide(req("a", None, lat=2.0, lon=2.0), now=DAY).location.chain == (
+        "111",
+        "11",
+        "1",
+    )
+    in_hole = router.decide(req("a", None, lat=5.0, lon=5.0), now=DAY).location
+    assert in_hole.chain == ("11", "1")
+
+
+def test_a_point_on_a_shared_border_goes_to_the_lower_id() -> None:
+    router = district([])
+    assert router.decide(req("a", None, lat=5.0, lon=10.0), now=DAY).location.chain == ("11", "1")
+    on_hole_edge = router.decide(req("a", None, lat=5.0, lon=4.0), now=DAY).location
+    assert on_hole_edge.chain[0] == "111"  # the community's own boundary belongs to it
+
+
+def test_outside_every_area_is_not_located_and_said_so() -> None:
+    location = district([]).decide(req("a", None, lat=50.0, lon=50.0), now=DAY).location
+    assert location.chain == () and location.peer is None
+    assert location.note == "coordinates (50.0, 50.0) lie outside every area"
+
+
+def test_the_area_code_wins_over_coordinates_and_the_disagreement_is_kept() -> None:
+    location = district([]).decide(req("a", "12", lat=2.0, lon=2.0), now=DAY).location
+    assert location.chain == ("12", "1")
+    assert location.note == "coordinates lie in area 111, not 12; the area code wins"
+    agreeing = district([]).decide(req("a", "11", lat=2.0, lon=2.0), now=DAY).location
+    assert agreeing.note is None
+
+
+def test_a_request_in_a_peer_district_is_transferred_by_code_or_point() -> None:
+    router = district([{"name": "all", "match": {}, "unit": "p1"}])
+    by_code = router.decide(req("a", "2001"), now=DAY)
+    assert (by_code.transfer_to, by_code.unit) == ("north", None)
+    by_point = router.decide(req("a", None, lat=-5.0, lon=5.0), now=DAY)
+    assert by_point.transfer_to == "south"
+    assert "transfer to district south" in by_point.explain()
+
+
+@pytest.mark.parametrize(
+    ("routes", "expected"),
+    [
+        ([{"name": "x", "match": {"category": "z"}, "unit": "p1"}], "names unknown category 'z'"),
+        ([{"name": "x", "match": {"area": "9"}, "unit": "p1"}], "names unknown area '9'"),
+        ([{"name": "x", "unit": "nobody"}], "sends to unknown unit 'nobody'"),
+        ([{"name": "x", "unit": "p1", "pool": ["p2"]}], "needs exactly one of unit and pool"),
+    ],
+)
+def test_broken_references_are_refused(routes: list[dict[str, Any]], expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        district(routes)
+
+
+def test_lint_finds_shadowed_rules_unrouted_categories_and_unreachable_units() -> None:
+    router = district(
+        [
+            {"name": "all a", "match": {"category": "a"}, "unit": "p1"},
+            {"name": "a.x in west", "match": {"category": "a.x", "area": "11"}, "unit": "p2"},
+        ]
+    )
+    messages = [f.message for f in lint(router)]
+    assert messages[0].startswith("route 'a.x in west' can never match first")
+    assert "category 'b' has no route but manual triage" in messages
+    assert lint(EXAMPLE) == []
+
+
+categories = st.sampled_from([c.id for c in EXAMPLE.config.categories])
+codes = st.sampled_from([None, *[a.id for a in EXAMPLE.config.areas], "130203001"])
+units = st.lists(st.sampled_from(EXAMPLE.config.unit_ids), max_size=3)
+moments = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)
+)
+
+
+@given(
+    categories,
+    codes,
+    st.sampled_from(list(Urgency)),
+    st.sampled_from(list(Channel)),
+    units,
+    moments,
+)
+def test_every_request_gets_at_most_one_primary_unit_deterministically(
+    category: str,
+    code: str | None,
+    urgency: Urgency,
+    channel: Channel,
+    excluded: list[str],
+    now: datetime,
 ) -> None:
-    request = RouteRequest(category, code, urgency)
-    first = decide(CONFIG, request)
-    assert first is not None and first.unit in CONFIG.unit_ids
-    assert decide(CONFIG, request) == first
+    request = RouteRequest(category, urgency, channel, code)
+    first = EXAMPLE.decide(request, now=now, excluded=excluded)
+    assert EXAMPLE.decide(request, now=now, excluded=excluded) == first
+    assert first.unit is None or first.unit in EXAMPLE.config.unit_ids
+    assert first.unit not in excluded
+    assert first.unit not in first.observers
+    # exactly one outcome: a unit, a transfer, or manual triage
+    assert [first.unit is not None, first.transfer_to is not None, first.rule == TRIAGE_RULE].count(
+        True
+    ) == 1
+    if code is not None and code.startswith("130202") and not excluded:
+        assert first.unit is not None  # inside the district, some rule always takes it

@@ -1,0 +1,74 @@
+"""What ``hotline config check`` warns about in a district file that is valid but suspect.
+
+A file that names a unit, area or category that does not exist is refused
+outright when it is loaded; these findings are the quieter mistakes: a rule
+that an earlier one always beats, a category only manual triage will see, a
+unit nobody can reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline.shared.domain.config import Match, Route
+from hotline.shared.domain.location import AreaMap
+from hotline.shared.domain.routing import Router, under
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One remark on a district file."""
+
+    level: str  # "error" or "warning"
+    message: str
+
+
+def _covers(earlier: Match, later: Match, areas: AreaMap) -> bool:
+    """Say whether every request that fits ``later`` also fits ``earlier``."""
+    if earlier.category and not (
+        later.category
+        and all(
+            any(under(c.removeprefix("="), e) for e in earlier.category) for c in later.category
+        )
+    ):
+        return False
+    if earlier.area and not (
+        later.area and all(set(earlier.area) & set(areas.chain(a)) for a in later.area)
+    ):
+        return False
+    for field in ("urgency", "channel"):
+        mine, theirs = getattr(earlier, field), getattr(later, field)
+        if mine and not (theirs and set(theirs) <= set(mine)):
+            return False
+    return all(getattr(earlier, f) in (None, getattr(later, f)) for f in ("hours", "time"))
+
+
+def _always_sends(route: Route) -> bool:
+    """A rule whose target cannot fail on a first routing: one fixed unit, not observing."""
+    return route.unit is not None and route.unit != "area-owner" and not route.observe
+
+
+def lint(router: Router) -> list[Finding]:
+    """Every suspect thing in the config, in file order."""
+    config, findings = router.config, []
+    for index, route in enumerate(config.routes):
+        for earlier in config.routes[:index]:
+            if _always_sends(earlier) and _covers(earlier.match, route.match, router.areas):
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"route {route.name!r} can never match first: "
+                        f"route {earlier.name!r} above it takes every request it would",
+                    )
+                )
+                break
+    routed = [c for r in config.routes if not r.observe for c in r.match.category or ("",)]
+    for category in config.categories:
+        if not any(p == "" or under(category.id, p.removeprefix("=")) for p in routed):
+            findings.append(
+                Finding("warning", f"category {category.id!r} has no route but manual triage")
+            )
+    for unit in config.units:
+        if not unit.contacts:
+            findings.append(Finding("warning", f"unit {unit.id!r} has no contact"))
+    return findings

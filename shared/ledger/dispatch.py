@@ -1,0 +1,188 @@
+"""Giving a ticket to a unit, to manual triage, or to another district, in the ledger.
+
+The router does it by its rules and a dispatcher by hand through the API;
+both write the same rows: the assignment with its SLA deadlines, the event,
+and the outbox rows that deliver the task. The router's relay publishes the
+AMQP rows whoever wrote them, so they are enqueued under its name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.events import EventType
+from hotline.shared.domain.sla import sign_for_deadline, sign_for_steps
+from hotline.shared.domain.ticket import Action, State, Urgency, next_state
+from hotline.shared.ledger import history
+from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
+from hotline.shared.names import TRIAGE_ROUTING_KEY, unit_routing_key
+
+#: The relay that publishes tasks, copies and triage items to AMQP.
+RELAY = "router"
+
+
+@dataclass(frozen=True)
+class Why:
+    """Why a ticket goes where it goes: the rule, a one-line explanation, the whole decision."""
+
+    rule: str
+    explanation: str
+    decision: dict[str, Any] | None = None
+
+
+def ticket_message(ticket: Ticket) -> dict[str, Any]:
+    """What a unit or a dispatcher needs to act on a ticket without another lookup."""
+    return {
+        "ticket_id": ticket.id,
+        "attempt": ticket.attempt,
+        "district": ticket.district,
+        "channel": ticket.channel,
+        "category": ticket.category,
+        "urgency": ticket.urgency,
+        "description": ticket.description,
+        "caller": {"name": ticket.caller_name, "phone": ticket.caller_phone},
+        "location": {
+            "area_code": ticket.area_code,
+            "lat": ticket.lat,
+            "lon": ticket.lon,
+            "address": ticket.address,
+        },
+        "created_at": ticket.created_at.isoformat(),
+    }
+
+
+def assign(
+    session: Session,
+    config: DistrictConfig,
+    ticket: Ticket,
+    unit_id: str,
+    why: Why,
+    now: datetime,
+    observers: tuple[str, ...] = (),
+) -> Assignment:
+    """Give the ticket to ``unit_id`` at a new attempt, start its clocks, deliver the task.
+
+    ``observers`` get a copy marked as such; they owe nothing and no clock runs for them.
+    """
+    urgency = Urgency(ticket.urgency)
+    ticket.state = next_state(State(ticket.state), Action.ASSIGN).value
+    ticket.attempt += 1
+    ticket.unit_id = unit_id
+    ticket.escalation_level = 0
+    ticket.updated_at = now
+    assignment = Assignment(
+        ticket_id=ticket.id,
+        attempt=ticket.attempt,
+        unit_id=unit_id,
+        rule=why.rule,
+        explanation=why.explanation,
+        decision=why.decision,
+        assigned_at=now,
+    )
+    session.add(assignment)
+    for step in sign_for_steps(config.sla, urgency, now):
+        session.add(
+            Deadline(
+                ticket_id=ticket.id,
+                attempt=ticket.attempt,
+                unit_id=unit_id,
+                clock=step.clock,
+                level=step.level,
+                name=step.name,
+                due_at=step.due_at,
+            )
+        )
+    deadline = sign_for_deadline(config.sla, urgency, now)
+    data = {"rule": why.rule, "explanation": why.explanation, "sign_for_by": deadline.isoformat()}
+    history.record(
+        session, ticket, EventType.ASSIGNED, relay=RELAY, now=now, unit_id=unit_id, data=data
+    )
+    task = ticket_message(ticket) | {
+        "unit_id": unit_id,
+        "role": "handler",
+        "assigned_at": now.isoformat(),
+        "sign_for_by": deadline.isoformat(),
+        "rule": why.rule,
+    }
+    _deliver(session, ticket, unit_routing_key(unit_id), f"{ticket.id}:{ticket.attempt}", task, now)
+    for observer in observers:
+        copy = ticket_message(ticket) | {
+            "unit_id": observer,
+            "role": "observer",
+            "handled_by": unit_id,
+            "rule": why.rule,
+        }
+        message_id = f"{ticket.id}:{ticket.attempt}:copy:{observer}"
+        _deliver(session, ticket, unit_routing_key(observer), message_id, copy, now)
+        history.record(session, ticket, EventType.OBSERVED, relay=RELAY, now=now, unit_id=observer)
+    return assignment
+
+
+def send_to_triage(session: Session, ticket: Ticket, reason: str, now: datetime) -> None:
+    """Put the ticket in the district's manual-triage queue, where a dispatcher assigns it."""
+    ticket.state = next_state(State(ticket.state), Action.SEND_TO_TRIAGE).value
+    ticket.unit_id = None
+    ticket.updated_at = now
+    history.record(
+        session, ticket, EventType.SENT_TO_TRIAGE, relay=RELAY, now=now, data={"reason": reason}
+    )
+    item = ticket_message(ticket) | {"reason": reason}
+    message_id = f"{ticket.id}:triage:{now.isoformat()}"
+    _deliver(session, ticket, TRIAGE_ROUTING_KEY, message_id, item, now)
+
+
+def request_transfer(session: Session, ticket: Ticket, peer: str, why: str, now: datetime) -> None:
+    """Mark the ticket as owed to district ``peer``; the router's transfer loop delivers it."""
+    ticket.state = next_state(State(ticket.state), Action.TRANSFER).value
+    ticket.unit_id = None
+    ticket.transfer_to = peer
+    ticket.updated_at = now
+    history.record(
+        session,
+        ticket,
+        EventType.TRANSFER_REQUESTED,
+        relay=RELAY,
+        now=now,
+        data={"district": peer, "explanation": why},
+    )
+
+
+def confirm_transfer(session: Session, ticket: Ticket, peer_ticket_id: str, now: datetime) -> None:
+    """The peer district's intake has the request: the ticket is closed here."""
+    ticket.state = next_state(State(ticket.state), Action.CONFIRM_TRANSFER).value
+    ticket.peer_ticket_id = peer_ticket_id
+    ticket.updated_at = now
+    history.record(
+        session,
+        ticket,
+        EventType.TRANSFERRED,
+        relay=RELAY,
+        now=now,
+        data={"district": ticket.transfer_to, "peer_ticket_id": peer_ticket_id},
+    )
+
+
+def _deliver(
+    session: Session,
+    ticket: Ticket,
+    routing_key: str,
+    message_id: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> None:
+    enqueue(
+        session,
+        relay=RELAY,
+        transport="amqp",
+        target=routing_key,
+        key=ticket.id,
+        message_id=message_id,
+        payload=payload,
+        now=now,
+    )

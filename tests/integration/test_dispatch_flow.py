@@ -1,0 +1,97 @@
+"""Routing-engine outcomes in the ledger: idempotent intake, triage by hand, transfers,
+observer copies, recorded decisions; and migrations that match the models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, select
+
+from hotline.intake import handlers as intake
+from hotline.intake.schemas import Assign
+from hotline.router.handlers import RouteCommand, route
+from hotline.shared.ledger.dispatch import confirm_transfer
+from hotline.shared.ledger.engine import make_sessions
+from hotline.shared.ledger.schema import Assignment, Base, OutboxMessage, Ticket
+from tests.integration.test_ledger_flow import ROUTER, _request
+
+T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+
+
+def _ticket_id(engine: Engine, **overrides: object) -> str:
+    with make_sessions(engine).begin() as s:
+        return intake.submit(s, ROUTER, _request(**overrides), T0).ticket.id
+
+
+def test_the_same_idempotency_key_gives_the_same_ticket(ledger: Engine) -> None:
+    with make_sessions(ledger).begin() as s:
+        first = intake.submit(s, ROUTER, _request(), T0, "peer:42")
+        first_id = first.ticket.id
+    with make_sessions(ledger).begin() as s:
+        again = intake.submit(s, ROUTER, _request(), T0, "peer:42")
+        assert (again.ticket.id, again.created) == (first_id, False)
+        assert len(s.scalars(select(Ticket)).all()) == 1
+
+
+def test_decision_and_copies_are_recorded(ledger: Engine) -> None:
+    ticket_id = _ticket_id(ledger, category="medical.emergency", urgency="critical")
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), T0)
+    with make_sessions(ledger)() as s:
+        assignment = s.scalars(select(Assignment)).one()
+        assert assignment.unit_id == "health-bureau"
+        assert assignment.decision is not None
+        assert assignment.decision["location"]["chain"][0] == "130202001001"
+        assert [t["rule"] for t in assignment.decision["tried"]][-1] == assignment.rule
+        amqp = {
+            o.target: o.payload for o in s.scalars(select(OutboxMessage)) if o.transport == "amqp"
+        }
+        assert amqp["unit.health-bureau"]["role"] == "handler"
+        assert amqp["unit.service-office"]["role"] == "observer"
+
+
+def test_triage_then_assignment_by_hand(ledger: Engine) -> None:
+    ticket_id = _ticket_id(ledger, location={"lat": 39.6, "lon": 118.2}, category="consult")
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), T0)
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None and ticket.state == "triage"
+        triage = [o for o in s.scalars(select(OutboxMessage)) if o.target == "triage"]
+        assert len(triage) == 1 and "manual triage" in triage[0].payload["reason"]
+    body = Assign(unit_id="wenhua-street", dispatcher="Dispatcher Wang", note="caller is there")
+    with pytest.raises(intake.Invalid), make_sessions(ledger).begin() as s:
+        intake.assign_by_hand(
+            s, ROUTER.config, ticket_id, body.model_copy(update={"unit_id": "x"}), T0
+        )
+    with make_sessions(ledger).begin() as s:
+        ticket = intake.assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
+        assert (ticket.state, ticket.unit_id) == ("assigned", "wenhua-street")
+    with pytest.raises(intake.Conflict), make_sessions(ledger).begin() as s:
+        intake.assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
+
+
+def test_request_in_a_peer_district_waits_for_transfer_then_is_closed(ledger: Engine) -> None:
+    ticket_id = _ticket_id(ledger, location={"area_code": "130203001"})
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), T0)
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None
+        assert (ticket.state, ticket.transfer_to) == ("transfer-pending", "lubei")
+        confirm_transfer(s, ticket, "their-id", T0)
+        assert (ticket.state, ticket.peer_ticket_id) == ("transferred", "their-id")
+
+
+def test_an_unknown_area_code_is_refused_but_a_peer_code_is_taken(ledger: Engine) -> None:
+    with pytest.raises(intake.Invalid) as caught, make_sessions(ledger).begin() as s:
+        intake.submit(s, ROUTER, _request(location={"area_code": "999"}), T0)
+    assert caught.value.field == ("location", "area_code")
+    assert _ticket_id(ledger, location={"area_code": "130203"})
+
+
+def test_migrations_build_exactly_the_models(ledger: Engine) -> None:
+    with ledger.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
