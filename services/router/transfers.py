@@ -39,20 +39,9 @@ TIMEOUT = 10.0
 
 def transfer_body(ticket: Ticket, peer: str) -> dict[str, Any]:
     """The request as the peer's intake takes it: the citizen's words, not our decisions."""
-    return {
-        "district": peer,
-        "channel": ticket.channel,
-        "caller": {"name": ticket.caller_name, "phone": ticket.caller_phone},
-        "location": {
-            "area_code": ticket.area_code,
-            "lat": ticket.lat,
-            "lon": ticket.lon,
-            "address": ticket.address,
-        },
-        "category": ticket.category,
-        "description": ticket.description,
-        "urgency": ticket.urgency,
-    }
+    message = dispatch.ticket_message(ticket)
+    fields = ("channel", "caller", "location", "category", "description", "urgency")
+    return {"district": peer} | {field: message[field] for field in fields}
 
 
 class Transfers:
