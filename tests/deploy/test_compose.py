@@ -1,0 +1,111 @@
+"""The compose files: they render, pin their images, check every service's health,
+and hand the hotline services exactly the settings the code reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.helpers import (
+    COMPOSE_FILES,
+    DEPLOY,
+    ROOT,
+    compose_config,
+    env_example,
+    image_tag,
+    service_ports,
+    settings_read,
+    settings_required,
+)
+
+FILES = pytest.mark.parametrize("file", COMPOSE_FILES, ids=lambda p: p.name)
+
+
+def _services(file: Path) -> dict[str, dict[str, Any]]:
+    services: dict[str, dict[str, Any]] = compose_config(file)["services"]
+    assert services, f"{file.name} defines no service"
+    return services
+
+
+def _hotline_services(file: Path) -> dict[str, dict[str, Any]]:
+    hotline = {name: s for name, s in _services(file).items() if "build" in s}
+    assert hotline, f"{file.name} builds no hotline service"
+    return hotline
+
+
+def test_both_layouts_are_there() -> None:
+    assert {p.name for p in COMPOSE_FILES} >= {"compose.yaml", "two-districts.yaml"}
+
+
+@FILES
+def test_every_image_has_a_pinned_tag(file: Path) -> None:
+    for name, service in _services(file).items():
+        tag = image_tag(service.get("image", ""))
+        assert tag not in (None, "latest"), f"{file.name}: {name} runs an unpinned image"
+
+
+@FILES
+def test_every_service_has_a_healthcheck(file: Path) -> None:
+    for name, service in _services(file).items():
+        test = service.get("healthcheck", {}).get("test")
+        assert test and test != ["NONE"], f"{file.name}: {name} has no health check"
+
+
+@FILES
+def test_dependencies_wait_for_health(file: Path) -> None:
+    for name, service in _services(file).items():
+        for dependency, how in service.get("depends_on", {}).items():
+            assert how.get("condition") == "service_healthy", f"{name} -> {dependency}"
+
+
+@FILES
+def test_hotline_services_get_the_settings_the_code_reads(file: Path) -> None:
+    read, required = settings_read(), settings_required()
+    for name, service in _hotline_services(file).items():
+        given = {k for k in service.get("environment", {}) if k.startswith("HOTLINE_")}
+        assert given <= read, f"{name} sets {sorted(given - read)}, which no code reads"
+        assert required <= given, f"{name} lacks {sorted(required - given)}"
+
+
+@FILES
+def test_hotline_services_mount_their_district_file_read_only(file: Path) -> None:
+    for name, service in _hotline_services(file).items():
+        config = Path(service["environment"]["HOTLINE_CONFIG"])
+        mounts = [v for v in service.get("volumes", []) if isinstance(v, dict)]
+        mount = next((v for v in mounts if config.is_relative_to(v.get("target", "-"))), None)
+        assert mount is not None, f"{name}: nothing is mounted at HOTLINE_CONFIG ({config})"
+        assert mount.get("read_only") is True, f"{name}: the district file is writable"
+        on_host = Path(mount["source"]) / config.relative_to(mount["target"])
+        assert on_host.is_file(), f"{name}: {on_host} is not a file"
+
+
+@FILES
+def test_hotline_services_serve_health_where_they_are_checked(file: Path) -> None:
+    ports = service_ports()
+    for name, service in _hotline_services(file).items():
+        command = [str(part) for part in service["command"]]
+        assert command[0] in ports, f"{name} runs {command[0]!r}, not a hotline service"
+        port = command[command.index("--port") + 1]
+        assert command[command.index("--host") + 1] == "0.0.0.0"
+        assert service["healthcheck"]["test"][-1] == port, f"{name}: checked on another port"
+        published = {str(p["target"]) if isinstance(p, dict) else p.split(":")[-1]
+                     for p in service.get("ports", [])}  # fmt: skip
+        assert port in published, f"{name}: port {port} is not published"
+
+
+def test_env_example_names_every_setting() -> None:
+    names = {k for k in env_example() if k.startswith("HOTLINE_")}
+    read = settings_read()
+    assert names == read, f"missing {sorted(read - names)}, unknown {sorted(names - read)}"
+
+
+def test_no_deploy_file_names_a_setting_the_code_does_not_read() -> None:
+    files = [ROOT / "Dockerfile", ROOT / "docs" / "deploy.md", DEPLOY / "compose" / ".env.example"]
+    files += [p for p in DEPLOY.rglob("*") if p.suffix in (".yaml", ".yml")]
+    read = settings_read()
+    for path in files:
+        named = set(re.findall(r"\bHOTLINE_[A-Z0-9_]+\b", path.read_text(encoding="utf-8")))
+        assert named <= read, f"{path.relative_to(ROOT)} names {sorted(named - read)}"
