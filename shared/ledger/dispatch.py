@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
+from hotline.shared.domain.routing import RouteRequest
 from hotline.shared.domain.sla import sign_for_deadline, sign_for_steps
-from hotline.shared.domain.ticket import Action, State, Urgency, next_state
+from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
 from hotline.shared.ledger import history
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
@@ -55,6 +56,18 @@ def ticket_message(ticket: Ticket) -> dict[str, Any]:
         },
         "created_at": ticket.created_at.isoformat(),
     }
+
+
+def route_request(ticket: Ticket) -> RouteRequest:
+    """The parts of a ticket the rules look at."""
+    return RouteRequest(
+        category=ticket.category,
+        urgency=Urgency(ticket.urgency),
+        channel=Channel(ticket.channel),
+        area_code=ticket.area_code,
+        lat=ticket.lat,
+        lon=ticket.lon,
+    )
 
 
 def assign(
