@@ -117,20 +117,30 @@ async def offered_rate(system: System, rate: float, seconds: float) -> dict[str,
 async def closed_loop(system: System, clients: int, seconds: float) -> dict[str, float]:
     """``clients`` callers, each posting as soon as the last answer came."""
     started: dict[str, float] = {}
+    errors = 0
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=system.api, timeout=30, limits=limits) as client:
 
         async def caller(k: int) -> None:
+            nonlocal errors
             n = k
             while time.monotonic() < stop_at:
                 t0 = time.monotonic()
-                answer = await client.post("/api/v1/requests", json=_body(system, n))
+                n += clients
+                try:
+                    answer = await client.post("/api/v1/requests", json=_body(system, n))
+                except httpx.HTTPError:  # a dropped connection or the client's patience
+                    errors += 1
+                    continue
                 if answer.status_code == 201:
                     started[answer.json()["id"]] = t0
-                n += clients
+                else:
+                    errors += 1
 
         await asyncio.gather(*(caller(k) for k in range(clients)))
+    if errors:
+        print(f"  {errors} requests refused, dropped or timed out", flush=True)
     return started
 
 

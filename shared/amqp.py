@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from kombu.entity import Exchange, Queue
 from kombu.message import Message
 from kombu.messaging import Producer
 from kombu.simple import SimpleQueue
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from hotline.shared import metrics
 from hotline.shared.names import (
@@ -57,6 +59,29 @@ def connect(url: str) -> Connection:
     # create_engine, which refuses an unknown argument.
     connection.transport.polling_interval = SQLITE_POLLING_INTERVAL
     return connection
+
+
+def declare(channel: Any, queues: Sequence[Queue], tries: int = 5) -> None:
+    """Declare queues and their bindings, surviving a race with another process on SQLite.
+
+    On a new kombu queue file, two processes starting together (``hotline up``
+    and a ``unit listen``) can both find no tables, or no row for a shared
+    queue, and the second CREATE or INSERT fails. kombu then holds nothing
+    half-made: rolling back and declaring again finds what the other made.
+    RabbitMQ declares are idempotent and never raise these.
+    """
+    for attempt in range(tries):
+        try:
+            for queue in queues:
+                queue(channel).declare()
+            return
+        except (OperationalError, IntegrityError):
+            if attempt == tries - 1:
+                raise
+            session = getattr(channel, "_session", None)
+            if session is not None:
+                session.rollback()
+            time.sleep(0.05)
 
 
 def district_exchange(district: str) -> Exchange:
@@ -153,8 +178,7 @@ class AmqpPublisher:
             connection = connect(self._url)
             connection.ensure_connection(max_retries=1)
             channel = connection.channel()
-            for queue in self._queues:
-                queue(channel).declare()
+            declare(channel, self._queues)
             self._connection = connection
             self._producer = Producer(channel, exchange=district_exchange(self._district))
         return self._producer
@@ -204,8 +228,7 @@ class UnitQueueConsumer:
         self._connection.ensure_connection(max_retries=3)
         channel = self._connection.channel()
         channel.basic_qos(0, prefetch, False)
-        for queue in (unit_queue(district, unit_id), dead_letter_queue(district)):
-            queue(channel).declare()
+        declare(channel, (unit_queue(district, unit_id), dead_letter_queue(district)))
         self._simple = SimpleQueue(channel, unit_queue(district, unit_id), no_ack=False)
         self._dead = Producer(channel, exchange=_dead_letter_exchange(district))
 
