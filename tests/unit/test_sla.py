@@ -6,6 +6,8 @@ import pytest
 
 from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.config import Clock, Counting, Role
+from hotline.shared.domain.lint import lint
+from hotline.shared.domain.routing import Router
 from hotline.shared.domain.sla import (
     extended,
     keeper_for,
@@ -126,3 +128,16 @@ def test_bad_sla_config_is_refused_with_the_reason(edit: tuple[str, str], reason
     assert edit[0] in TEXT
     with pytest.raises(ConfigError, match=reason):
         parse_config(TEXT.replace(*edit, 1), "d.yaml")
+
+
+def test_config_check_warns_of_limits_out_of_order() -> None:
+    text = TEXT.replace(
+        "resolution: {normal: 24h, urgent: 8h, critical: 2h}",
+        "resolution: {normal: 24h, urgent: 8h, critical: 15m}",
+    )
+    messages = [f.message for f in lint(Router(parse_config(text, "d.yaml")))]
+    assert [m for m in messages if m.startswith("sla:")] == [
+        "sla: critical first-response limit 0:20:00 is longer than its resolution limit 0:15:00"
+        " (supplies, supplies.food, supplies.medicine, medical, medical.dialysis, mobility,"
+        " mobility.stranded, complaint, complaint.community-control, consult)"
+    ]
