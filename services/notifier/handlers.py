@@ -137,6 +137,9 @@ def fire_due(
     session: Session, now: datetime, config: DistrictConfig, limit: int = BATCH
 ) -> list[Fired]:
     """Settle overdue clocks, then fire each rung due by ``now`` (oldest first) whose clock runs."""
+    due = next_due(session)
+    if due is None or due > now:
+        return []  # nothing due: no lock taken, so a quiet SQLite ledger is not held every tick
     write_lock(session)
     settle_overdue(session, now, limit)
     steps = session.scalars(
