@@ -33,6 +33,12 @@ def _config_schema(args: argparse.Namespace) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
+    if args.action == "replay":
+        from hotline.route_replay import run
+
+        return run(args)
+    if args.request is None:
+        raise SystemExit("hotline route: --request FILE is needed (or: hotline route replay)")
     from hotline.config_cli import route
 
     return route(args)
@@ -90,10 +96,25 @@ def _parser() -> argparse.ArgumentParser:
     schema = config_sub.add_parser("schema", help="print the JSON Schema of a district file")
     schema.set_defaults(run=_config_schema)
 
-    route = sub.add_parser("route", help="show the routing decision for one request, and why")
+    route = sub.add_parser(
+        "route",
+        help="show the routing decision for one request, and why; or replay the ledger",
+        description="hotline route --request FILE: where one request goes and why. "
+        "hotline route replay --config NEW.yaml: how many past tickets the new rules "
+        "would send elsewhere, with examples (reads the ledger, writes nothing).",
+    )
+    route.add_argument("action", nargs="?", choices=["replay"], help="replay the ledger")
     route.add_argument("--config", help="district file (default: the example district)")
-    route.add_argument("--request", required=True, help="a JSON request as POSTed to the API")
+    route.add_argument("--request", help="a JSON request as POSTed to the API")
     route.add_argument("--json", action="store_true", help="print JSON")
+    route.add_argument(
+        "--database",
+        help="replay: ledger URL (default: HOTLINE_DATABASE_URL, else var/ledger.sqlite)",
+    )
+    route.add_argument("--since", help="replay: only tickets received from this date or time")
+    route.add_argument(
+        "--examples", type=int, default=3, help="replay: ticket ids shown per move (default 3)"
+    )
     route.set_defaults(run=_route)
 
     unit = sub.add_parser("unit", help="what a handling unit does")

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from hotline.shared.config_file import EXAMPLE
+from hotline.shared.config_file import EXAMPLE, load_config
 from hotline.shared.streams.tansu import TansuBroker
 
 PG_ADMIN_URL = os.environ.get(
@@ -43,11 +43,17 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
-def district_file(tmp_path: Path, edit: Callable[[str], str] = lambda t: t) -> tuple[str, Path]:
-    """The example district under a fresh id, so RabbitMQ names never collide between tests."""
-    district = f"t{uuid.uuid4().hex[:8]}"
+def district_file(
+    tmp_path: Path,
+    edit: Callable[[str], str] = lambda t: t,
+    example: Path = EXAMPLE,
+    district: str | None = None,
+) -> tuple[str, Path]:
+    """An example district under a fresh id, so RabbitMQ names never collide between tests."""
+    district = district or f"t{uuid.uuid4().hex[:8]}"
     path = tmp_path / f"{district}.yaml"
-    path.write_text(edit(EXAMPLE.read_text(encoding="utf-8").replace("lunan", district)))
+    text = example.read_text(encoding="utf-8")
+    path.write_text(edit(text.replace(load_config(example).district, district)))
     return district, path
 
 
@@ -187,10 +193,17 @@ def start_production(
     return system
 
 
-def start_embedded(tmp_path: Path, edit: Callable[[str], str] = lambda t: t) -> System:
-    """``hotline up`` as one process, its data under ``tmp_path``."""
-    district, config = district_file(tmp_path, edit)
-    port = free_port()
+def start_embedded(
+    tmp_path: Path,
+    edit: Callable[[str], str] = lambda t: t,
+    *,
+    example: Path = EXAMPLE,
+    district: str | None = None,
+    port: int | None = None,
+) -> System:
+    """``hotline up`` as one process, its data under ``tmp_path``, its web on ``port`` (any)."""
+    district, config = district_file(tmp_path, edit, example, district)
+    port = port or free_port()
     data = tmp_path / "var"
     proc = Proc(
         "up",

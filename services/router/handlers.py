@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.routing import Router, RouteRequest
-from hotline.shared.domain.ticket import MAX_RETURNS, WITH_UNIT, Channel, State, Urgency
+from hotline.shared.domain.routing import Router
+from hotline.shared.domain.ticket import MAX_RETURNS, WITH_UNIT, State
 from hotline.shared.ledger import dispatch
 from hotline.shared.ledger.schema import Assignment, Ticket
 
@@ -55,18 +55,6 @@ class RouteCommand:
         if not isinstance(ticket_id, str) or not isinstance(attempt, int):
             raise BadMessage(f"bad ticket_id or attempt: {value!r:.200}")
         return cls(ticket_id, attempt)
-
-
-def route_request(ticket: Ticket) -> RouteRequest:
-    """The parts of a ticket the rules look at."""
-    return RouteRequest(
-        category=ticket.category,
-        urgency=Urgency(ticket.urgency),
-        channel=Channel(ticket.channel),
-        area_code=ticket.area_code,
-        lat=ticket.lat,
-        lon=ticket.lon,
-    )
 
 
 def _returned_by(session: Session, ticket_ids: list[str]) -> dict[str, list[str]]:
@@ -138,7 +126,9 @@ def _decide_one(
         reason = f"returned {len(returned_by)} times (by {', '.join(returned_by)})"
         dispatch.send_to_triage(session, ticket, reason, now)
         return None
-    decision = router.decide(route_request(ticket), now=now, excluded=returned_by, load=load)
+    decision = router.decide(
+        dispatch.route_request(ticket), now=now, excluded=returned_by, load=load
+    )
     if decision.transfer_to is not None:
         dispatch.request_transfer(session, ticket, decision.transfer_to, decision.explain(), now)
         return None

@@ -20,10 +20,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from hotline.shared.domain.durations import parse_duration
 from hotline.shared.domain.ticket import Channel, Urgency
@@ -41,6 +43,9 @@ def _one_or_many(value: Any) -> Any:
     """Let a file say ``category: medical`` as well as ``category: [medical]``."""
     return [value] if isinstance(value, str) else value
 
+
+#: Where in the file a problem is: keys and list indexes, as pydantic reports them.
+Loc = tuple[str | int, ...]
 
 OneOrMany = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
 
@@ -466,57 +471,117 @@ class DistrictConfig(_Model):
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DistrictConfig:
-        """Refuse a file that names a unit, area, category or zone that does not exist."""
+        """Refuse a file that names a unit, area, category or zone that does not exist.
+
+        Every such mistake is reported at once, each at its own place in the
+        file, so the person fixing it does not discover them one load at a time.
+        """
+        problems = self._reference_problems()
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("reference", message), loc=loc, input=None
+                    )
+                    for loc, message in problems
+                ],
+            )
+        return self
+
+    def _reference_problems(self) -> list[tuple[Loc, str]]:
+        """Each name in the file that points at nothing, with where it is."""
+        problems: list[tuple[Loc, str]] = []
         if not _DISTRICT_ID.match(self.district):
-            raise ValueError(
-                f"district id {self.district!r} must be lower-case letters, digits and dashes"
-                " (it names queues, topics and metrics)"
+            problems.append(
+                (
+                    ("district",),
+                    f"district id {self.district!r} must be lower-case letters, digits and"
+                    " dashes (it names queues, topics and metrics)",
+                )
             )
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {self.timezone!r}") from exc
-        _no_duplicates("unit", [u.id for u in self.units])
-        _no_duplicates("area", [a.id for a in self.areas])
-        _no_duplicates("category", [c.id for c in self.categories])
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append((("timezone",), f"unknown timezone {self.timezone!r}"))
+        for section, ids in (
+            ("units", [u.id for u in self.units]),
+            ("areas", [a.id for a in self.areas]),
+            ("categories", [c.id for c in self.categories]),
+        ):
+            seen: set[str] = set()
+            for index, item_id in enumerate(ids):
+                if item_id in seen:
+                    problems.append(((section, index, "id"), f"id {item_id!r} appears twice"))
+                seen.add(item_id)
         units, areas = set(self.unit_ids), {a.id for a in self.areas}
-        for area in self.areas:
+        for index, area in enumerate(self.areas):
             if area.parent is not None and area.parent not in areas:
-                raise ValueError(f"area {area.id!r} has unknown parent {area.parent!r}")
-        for unit in self.units:
+                problems.append(
+                    (
+                        ("areas", index, "parent"),
+                        f"area {area.id!r} has unknown parent {area.parent!r}",
+                    )
+                )
+        for index, unit in enumerate(self.units):
+            where = f"unit {unit.id!r}"
             if unit.supervisor is not None and unit.supervisor not in units:
-                raise ValueError(f"unit {unit.id!r} has unknown supervisor {unit.supervisor!r}")
-            self._known_areas(f"unit {unit.id!r}", unit.areas, areas)
-            self._known_categories(f"unit {unit.id!r}", unit.categories)
-        for route in self.routes:
+                problems.append(
+                    (
+                        ("units", index, "supervisor"),
+                        f"{where} has unknown supervisor {unit.supervisor!r}",
+                    )
+                )
+            problems += self._unknown_areas(("units", index, "areas"), where, unit.areas, areas)
+            problems += self._unknown_categories(
+                ("units", index, "categories"), where, unit.categories
+            )
+        for index, route in enumerate(self.routes):
             where = f"route {route.name!r}"
+            field = "pool" if route.pool else "unit"
             targets = route.pool or (() if route.unit == AREA_OWNER else (route.unit or "",))
             for target in targets:
                 if target not in units:
-                    raise ValueError(f"{where} sends to unknown unit {target!r}")
-            self._known_areas(where, route.match.area, areas)
-            self._known_categories(where, tuple(c.removeprefix("=") for c in route.match.category))
-        _no_duplicates("sla.categories", [o.category for o in self.sla.categories])
-        for override in self.sla.categories:
-            self._known_categories("sla.categories", (override.category,))
-        for role, unit_id in (
-            ("supervision_group", self.sla.supervision_group),
-            ("leadership", self.sla.leadership),
-        ):
+                    problems.append(
+                        (("routes", index, field), f"{where} sends to unknown unit {target!r}")
+                    )
+            match = ("routes", index, "match")
+            problems += self._unknown_areas((*match, "area"), where, route.match.area, areas)
+            problems += self._unknown_categories(
+                (*match, "category"),
+                where,
+                tuple(c.removeprefix("=") for c in route.match.category),
+            )
+        seen_overrides: set[str] = set()
+        for index, override in enumerate(self.sla.categories):
+            loc = ("sla", "categories", index, "category")
+            if override.category in seen_overrides:
+                problems.append((loc, f"sla override for {override.category!r} appears twice"))
+            seen_overrides.add(override.category)
+            problems += self._unknown_categories(loc, "sla override", (override.category,))
+        for role in ("supervision_group", "leadership"):
+            unit_id = getattr(self.sla, role)
             if unit_id is not None and unit_id not in units:
-                raise ValueError(f"sla.{role} names unknown unit {unit_id!r}")
-        return self
+                problems.append((("sla", role), f"sla.{role} names unknown unit {unit_id!r}"))
+        return problems
 
-    def _known_areas(self, where: str, codes: tuple[str, ...], areas: set[str]) -> None:
-        if self.areas:
-            for code in codes:
-                if code not in areas:
-                    raise ValueError(f"{where} names unknown area {code!r}")
+    def _unknown_areas(
+        self, loc: Loc, where: str, codes: tuple[str, ...], areas: set[str]
+    ) -> list[tuple[Loc, str]]:
+        if not self.areas:
+            return []
+        return [
+            (loc, f"{where} names unknown area {code!r}") for code in codes if code not in areas
+        ]
 
-    def _known_categories(self, where: str, ids: tuple[str, ...]) -> None:
-        for category in ids:
-            if not self.category_known(category):
-                raise ValueError(f"{where} names unknown category {category!r}")
+    def _unknown_categories(
+        self, loc: Loc, where: str, ids: tuple[str, ...]
+    ) -> list[tuple[Loc, str]]:
+        return [
+            (loc, f"{where} names unknown category {category!r}")
+            for category in ids
+            if not self.category_known(category)
+        ]
 
     @property
     def unit_ids(self) -> tuple[str, ...]:
@@ -535,9 +600,3 @@ class DistrictConfig(_Model):
     def zone(self) -> ZoneInfo:
         """The district's time zone: business hours and time windows are local times."""
         return ZoneInfo(self.timezone)
-
-
-def _no_duplicates(what: str, ids: list[str]) -> None:
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        raise ValueError(f"{what} ids appear twice: {', '.join(dupes)}")

@@ -27,6 +27,20 @@ from hotline.shared.domain.ticket import Channel, Urgency
 #: The rule name recorded when no rule fits: a dispatcher assigns by hand.
 TRIAGE_RULE = "default: manual triage"
 
+#: The outcome of a request that no rule fits.
+TRIAGE_OUTCOME = "manual triage"
+
+
+def unit_outcome(unit: str) -> str:
+    """The outcome of a request given to ``unit``."""
+    return f"unit {unit}"
+
+
+def transfer_outcome(district: str) -> str:
+    """The outcome of a request owed to the peer ``district``."""
+    return f"transfer to {district}"
+
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -86,6 +100,13 @@ class Decision:
         if skipped:
             parts.append(f"skipped {skipped}")
         return " | ".join(parts)
+
+    @property
+    def outcome(self) -> str:
+        """Where the request goes, in the words ``route replay`` compares old and new by."""
+        if self.transfer_to is not None:
+            return transfer_outcome(self.transfer_to)
+        return unit_outcome(self.unit) if self.unit is not None else TRIAGE_OUTCOME
 
     def as_dict(self) -> dict[str, Any]:
         """The whole decision as JSON-ready data, for the ledger and ``--json``."""

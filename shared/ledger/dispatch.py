@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
-from hotline.shared.domain.ticket import Action, State, next_state
+from hotline.shared.domain.routing import RouteRequest
+from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
 from hotline.shared.ledger import clocks, history
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
@@ -54,6 +55,18 @@ def ticket_message(ticket: Ticket) -> dict[str, Any]:
         },
         "created_at": ticket.created_at.isoformat(),
     }
+
+
+def route_request(ticket: Ticket) -> RouteRequest:
+    """The parts of a ticket the rules look at."""
+    return RouteRequest(
+        category=ticket.category,
+        urgency=Urgency(ticket.urgency),
+        channel=Channel(ticket.channel),
+        area_code=ticket.area_code,
+        lat=ticket.lat,
+        lon=ticket.lon,
+    )
 
 
 def assign(

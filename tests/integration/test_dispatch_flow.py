@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 
 from hotline.intake import handlers as intake
-from hotline.intake.schemas import Assign
+from hotline.intake.schemas import Assign, Return
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.ledger.dispatch import confirm_transfer
 from hotline.shared.ledger.engine import make_sessions
@@ -71,6 +71,27 @@ def test_triage_then_assignment_by_hand(ledger: Engine) -> None:
         assert (ticket.state, ticket.unit_id) == ("assigned", "wenhua-street")
     with pytest.raises(intake.Conflict), make_sessions(ledger).begin() as s:
         intake.assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
+
+
+def test_two_returns_send_the_task_to_triage_never_back_to_a_returner(ledger: Engine) -> None:
+    ticket_id = _ticket_id(ledger, category="medical.dialysis")
+    returned: list[str] = []
+    for attempt in range(2):
+        with make_sessions(ledger).begin() as s:
+            route(s, ROUTER, RouteCommand(ticket_id, attempt), T0)
+            ticket = s.get(Ticket, ticket_id)
+            assert ticket is not None and ticket.state == "assigned"
+            assert ticket.unit_id is not None and ticket.unit_id not in returned
+            unit = ticket.unit_id
+        with make_sessions(ledger).begin() as s:
+            intake.return_task(s, ticket_id, Return(unit_id=unit, reason="not ours"), T0)
+        returned.append(unit)
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 2), T0)
+        ticket = s.get(Ticket, ticket_id)
+        assert ticket is not None and (ticket.state, ticket.unit_id) == ("triage", None)
+        triage = [o for o in s.scalars(select(OutboxMessage)) if o.target == "triage"]
+        assert len(triage) == 1 and "returned 2 times" in triage[0].payload["reason"]
 
 
 def test_request_in_a_peer_district_waits_for_transfer_then_is_closed(ledger: Engine) -> None:

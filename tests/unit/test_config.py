@@ -37,6 +37,30 @@ def test_unknown_unit_in_route_is_refused() -> None:
         parse_config(TEXT.replace("unit: transport-team", "unit: nobody"), "d.yaml")
 
 
+def test_every_dangling_name_is_reported_at_its_own_line() -> None:
+    broken = (
+        TEXT.replace("unit: transport-team", "unit: nobody")
+        .replace("supervisor: service-office", "supervisor: boss", 1)
+        .replace("{id: medical, name", "{id: supplies, name")
+    )
+    lines = broken.splitlines()
+
+    def line_of(text: str) -> int:
+        return next(i for i, t in enumerate(lines, 1) if text in t)
+
+    with pytest.raises(ConfigError) as caught:
+        parse_config(broken, "d.yaml")
+    report = str(caught.value).splitlines()
+    assert f"d.yaml:{line_of('unit: nobody')}: routes" in "\n".join(report)
+    assert any(r.startswith(f"d.yaml:{line_of('supervisor: boss')}: units.") for r in report)
+    assert any(
+        r.startswith(f"d.yaml:{line_of('{id: supplies, name: Medical')}: categories.")
+        and "'supplies' appears twice" in r
+        for r in report
+    )
+    assert len(report) >= 3
+
+
 def test_bad_district_id_is_refused() -> None:
     with pytest.raises(ConfigError, match="lower-case"):
         parse_config(TEXT.replace("district: lunan", "district: Lu Nan"), "d.yaml")
