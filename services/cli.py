@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hotline.shared.config_file import ConfigError
+from hotline.shared.ledger.exclusive import AlreadyRunning
 from hotline.shared.listener import PortTaken
 from hotline.shared.settings import SettingsError
 
@@ -150,7 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:
         code = args.run(args)
-    except (ConfigError, SettingsError, PortTaken) as exc:
+    except (ConfigError, SettingsError, PortTaken, AlreadyRunning) as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         code = 1
     sys.exit(code)

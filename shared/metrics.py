@@ -103,3 +103,12 @@ TRANSFERS = Counter(
     "Requests handed to a peer district's intake, by outcome (done, refused, failed try).",
     ["district", "peer", "outcome"],
 )
+SLA_CLOCK_STOPS = Counter(
+    "hotline_sla_clock_stops_total",
+    "SLA clocks settled, once each: outcome=met when the clock stops (sign-for, progress, "
+    "resolution) at or before its deadline; outcome=missed as soon as its deadline passes with "
+    "the clock still running (counted by the notifier then, or at the late stop if that comes "
+    "first). A clock stopped before its deadline because the task was returned is not counted. "
+    "clock is sign-for, first-response or resolution.",
+    ["district", "unit", "category", "urgency", "clock", "outcome"],
+)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.intake import handlers
+from hotline.intake import handlers, sla_api
 from hotline.intake.schemas import (
     Assign,
     AssignmentOut,
@@ -92,6 +92,7 @@ def _ticket_out(session: Session, ticket: Ticket) -> TicketOut:
         assignment=_assignment_out(current) if current else None,
         assignments=[_assignment_out(a) for a in assignments],
         events=[EventOut.model_validate(e, from_attributes=True) for e in events],
+        sla=sla_api.sla_view(session, ticket),
     )
 
 
@@ -209,6 +210,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         return acted
 
     app.include_router(router)
+    app.include_router(sla_api.router(ctx))
 
 
 def _acted(session: Session, acted: handlers.Acted) -> TicketOut:

@@ -10,17 +10,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import Router
 from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
-from hotline.shared.ledger import dispatch, history
+from hotline.shared.ledger import clocks, dispatch, history
+from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.outbox import enqueue
-from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
+from hotline.shared.ledger.schema import Assignment, Ticket
 from hotline.shared.names import requests_topic
 
 RELAY = "intake"
@@ -167,8 +168,12 @@ def assign_by_hand(
     return ticket
 
 
-def _current_task(session: Session, ticket_id: str, unit_id: str, action: Action) -> Acted:
-    """Lock the ticket and its current assignment, checking the move and the unit."""
+def current_task(session: Session, ticket_id: str, unit_id: str, action: Action) -> Acted:
+    """Lock the ticket and its current assignment, checking the move and the unit.
+
+    The lock comes first: whoever stops, moves or fires an SLA clock holds it.
+    """
+    write_lock(session)
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
         raise NotFound(ticket_id)
@@ -187,27 +192,14 @@ def _current_task(session: Session, ticket_id: str, unit_id: str, action: Action
     return Acted(ticket, assignment)
 
 
-def _stop_clocks(session: Session, ticket: Ticket, clock: str | None, now: datetime) -> None:
-    """Stop the pending steps of the current attempt's clocks (one clock, or all)."""
-    query = update(Deadline).where(
-        Deadline.ticket_id == ticket.id,
-        Deadline.attempt == ticket.attempt,
-        Deadline.fired_at.is_(None),
-        Deadline.stopped_at.is_(None),
-    )
-    if clock is not None:
-        query = query.where(Deadline.clock == clock)
-    session.execute(query.values(stopped_at=now))
-
-
 def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> Acted:
     """The unit acknowledges the task: the sign-for clock stops."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.SIGN_FOR)
+    acted = current_task(session, ticket_id, body.unit_id, Action.SIGN_FOR)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.SIGN_FOR).value
     ticket.updated_at = now
     assignment.signed_for_at = now
-    _stop_clocks(session, ticket, "sign-for", now)
+    clocks.stop(session, ticket, [Clock.SIGN_FOR], now)
     history.record(
         session,
         ticket,
@@ -221,14 +213,14 @@ def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> 
 
 
 def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> Acted:
-    """The unit finishes the task with a result; every clock stops."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
+    """The unit finishes the task with a result; every clock stops (a response came with it)."""
+    acted = current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
     ticket.updated_at = now
     assignment.resolved_at = now
     assignment.result = body.result
-    _stop_clocks(session, ticket, None, now)
+    clocks.stop(session, ticket, None, now)
     history.record(
         session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
         unit_id=body.unit_id, data={"result": body.result},
@@ -238,13 +230,13 @@ def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> A
 
 def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -> Acted:
     """The unit hands the task back; the router owes it another unit."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.RETURN)
+    acted = current_task(session, ticket_id, body.unit_id, Action.RETURN)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RETURN).value
     ticket.updated_at = now
     assignment.returned_at = now
     assignment.return_reason = body.reason
-    _stop_clocks(session, ticket, None, now)
+    clocks.stop(session, ticket, None, now, abandoned=True)
     history.record(
         session, ticket, EventType.RETURNED, relay=RELAY, now=now,
         unit_id=body.unit_id, data={"reason": body.reason},

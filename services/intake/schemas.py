@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hotline.intake.sla_schemas import SlaOut
 from hotline.shared.domain.ticket import Channel, State, Urgency
 
 
@@ -141,3 +142,4 @@ class TicketOut(BaseModel):
     assignment: AssignmentOut | None
     assignments: list[AssignmentOut]
     events: list[EventOut]
+    sla: SlaOut | None = Field(default=None, description="end-to-end and current SLA clocks")

@@ -14,6 +14,7 @@ from hotline.shared.amqp import AmqpPublisher
 from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.ledger.exclusive import single_on_sqlite
 from hotline.shared.names import events_topic
 from hotline.shared.relay import Relay
 from hotline.shared.streams.app import StreamRunner
@@ -23,7 +24,11 @@ from hotline.shared.streams.publisher import KafkaPublisher
 def build(
     engine: Engine, source: ConfigSource, kafka_url: str, amqp_url: str, data_dir: Path
 ) -> Service:
-    """The notifier: escalates from the ledger's deadlines, measures from the events stream."""
+    """The notifier: escalates from the ledger's deadlines, measures from the events stream.
+
+    On a SQLite ledger it refuses to start while another notifier runs (AlreadyRunning).
+    """
+    guard = single_on_sqlite(engine, "notifier")
     sessions = make_sessions(engine)
     config = source.config
     amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
@@ -39,7 +44,7 @@ def build(
 
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
-    worker = NotifierWorker(sessions, config.district, relay.wake)
+    worker = NotifierWorker(sessions, lambda: source.config, relay.wake)
     return Service(
         name="notifier",
         checks={
@@ -49,5 +54,5 @@ def build(
         critical={"notifier.ledger"},
         streams=[runner],
         loops=[relay.run, worker.schedule],
-        closers=[amqp.close],
+        closers=[amqp.close, *([guard.release] if guard else [])],
     )

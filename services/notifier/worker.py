@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.notifier.handlers import Fired, fire_due
+from hotline.notifier.handlers import BATCH, Fired, fire_due, next_due
 from hotline.shared import metrics
+from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.metrics import top_category
 from hotline.shared.names import events_topic
@@ -19,7 +20,8 @@ from hotline.shared.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 
-#: How often the scheduler looks for due steps: well inside the 1 s it promises.
+#: The longest the scheduler sleeps between looks at the ledger: a rung another
+#: process writes (a new assignment) is seen within this, well inside the 1 s promise.
 TICK_SECONDS = 0.25
 
 
@@ -27,21 +29,38 @@ class NotifierWorker:
     """Fires due escalation steps and turns the events stream into SLA metrics."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], district: str, wake_relay: Callable[[], None]
+        self,
+        sessions: sessionmaker[Session],
+        config: Callable[[], DistrictConfig],
+        wake_relay: Callable[[], None],
     ) -> None:
         self._sessions = sessions
-        self._district = district
+        self._config = config
+        self._district = config().district
         self._wake_relay = wake_relay
 
     async def schedule(self, stop: asyncio.Event) -> None:
-        """Fire due steps every tick until ``stop``; after downtime the backlog fires at once."""
+        """Fire due steps until ``stop``; after downtime the backlog fires at once, oldest first.
+
+        Between passes it sleeps until the next due time, or ``TICK_SECONDS`` at most.
+        """
         while not stop.is_set():
+            pause = TICK_SECONDS
             try:
-                while len(await self.fire_once()) == 500:
+                while len(await self.fire_once()) == BATCH:
                     pass  # a backlog: keep going without waiting for the next tick
+                pause = await asyncio.to_thread(self._pause)
             except Exception as exc:  # the ledger is down: try again next tick
                 log.warning("notifier: scheduler failed: %s", exc)
-            await wait_for_event(stop, TICK_SECONDS)
+            await wait_for_event(stop, pause)
+
+    def _pause(self) -> float:
+        """How long to sleep: until the next due time, capped at ``TICK_SECONDS``."""
+        with self._sessions() as session:
+            due = next_due(session)
+        if due is None:
+            return TICK_SECONDS
+        return min(TICK_SECONDS, max(0.0, (due - datetime.now(UTC)).total_seconds()))
 
     async def fire_once(self) -> list[Fired]:
         """Fire the steps due now, in one transaction; return what fired."""
@@ -56,7 +75,7 @@ class NotifierWorker:
 
     def _fire(self) -> list[Fired]:
         with self._sessions.begin() as session:
-            return fire_due(session, datetime.now(UTC))
+            return fire_due(session, datetime.now(UTC), self._config())
 
     def observe(self, values: Iterable[Any]) -> None:
         """Count events and measure time to sign-for from the stream."""

@@ -8,8 +8,9 @@ than half-applied.
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -226,23 +228,231 @@ class Peer(_Model):
     token: str | None = None
 
 
-class EscalationStep(_Model):
-    """A rung of the ladder, counted from the sign-for deadline."""
+class Clock(StrEnum):
+    """The three SLA clocks that run for every task a unit holds."""
+
+    SIGN_FOR = "sign-for"
+    FIRST_RESPONSE = "first-response"
+    RESOLUTION = "resolution"
+
+
+class Counting(StrEnum):
+    """How a clock counts: every second, or only the district's working time."""
+
+    AROUND_THE_CLOCK = "around-the-clock"
+    WORKING_TIME = "working-time"
+
+
+class Role(StrEnum):
+    """Who an escalation step tells; the notification side resolves each to contacts.
+
+    ``unit`` and ``unit-leader`` are the task's unit (its desk and its head);
+    ``supervisor-unit`` is the unit named as its ``supervisor``;
+    ``supervision-group`` and ``district-leadership`` are the units named by
+    ``sla.supervision_group`` and ``sla.leadership`` (or nobody in particular).
+    """
+
+    UNIT = "unit"
+    UNIT_LEADER = "unit-leader"
+    SUPERVISOR_UNIT = "supervisor-unit"
+    SUPERVISION_GROUP = "supervision-group"
+    DISTRICT_LEADERSHIP = "district-leadership"
+
+
+def _fraction(value: Any) -> Any:
+    """Let a file say ``at: 50%`` as well as ``at: 0.5``."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            return float(value.strip()[:-1]) / 100
+        except ValueError:
+            raise ValueError(f"not a percentage: {value!r}") from None
+    return value
+
+
+Fraction = Annotated[
+    float,
+    BeforeValidator(_fraction),
+    Field(gt=0, le=1),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+                {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*%\s*$"},
+            ]
+        }
+    ),
+]
+
+
+class LadderStep(_Model):
+    """A rung of an escalation ladder.
+
+    It falls due at a fraction of the clock's limit (``at: 50%``) or a time
+    after the deadline (``after: 30m``), both counted the way the clock counts.
+    ``repeat_every`` (last rung only) repeats it until the clock stops.
+    """
 
     level: int = Field(ge=1)
-    name: str
-    after: Duration = timedelta(0)
+    name: str = Field(min_length=1, max_length=100)
+    at: Fraction | None = None
+    after: Duration | None = None
+    tell: Annotated[tuple[Role, ...], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    repeat_every: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_moment(self) -> LadderStep:
+        if (self.at is None) == (self.after is None):
+            raise ValueError(f"step {self.name!r} needs exactly one of at and after")
+        if self.repeat_every is not None and self.repeat_every <= timedelta(0):
+            raise ValueError(f"step {self.name!r}: repeat_every must be longer than 0s")
+        return self
+
+
+Ladder = tuple[LadderStep, ...]
+Limits = dict[Urgency, Duration]
+
+
+def _check_ladder(where: str, ladder: Ladder) -> None:
+    """A ladder climbs: levels rise, moments come in order, only the last rung repeats."""
+    for earlier, later in itertools.pairwise(ladder):
+        if later.level <= earlier.level:
+            raise ValueError(f"{where}: level {later.level} does not rise above {earlier.level}")
+        if earlier.after is not None and later.at is not None:
+            raise ValueError(
+                f"{where}: step {later.name!r} at a fraction comes after a deadline step"
+            )
+        if (earlier.at or 0) > (later.at or 1) or (earlier.after or timedelta(0)) > (
+            later.after or timedelta.max
+        ):
+            raise ValueError(f"{where}: step {later.name!r} falls due before {earlier.name!r}")
+    if any(step.repeat_every is not None for step in ladder[:-1]):
+        raise ValueError(f"{where}: only the last step may repeat")
+
+
+class WorkingTime(_Model):
+    """The district's working time, for clocks that count only it.
+
+    ``hours`` are daily windows (local time, none across midnight, e.g. a
+    lunch break as two windows); ``holidays`` are days off that would be
+    working days, ``workdays`` the make-up working days that would be off.
+    """
+
+    days: tuple[Weekday, ...] = WORKDAYS
+    hours: tuple[TimeWindow, ...] = (TimeWindow(start=time(8, 30), end=time(17, 30)),)
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _sane(self) -> WorkingTime:
+        if not self.hours:
+            raise ValueError("working time needs at least one window in hours")
+        for window in self.hours:
+            if window.end <= window.start:
+                raise ValueError(f"window {window} must end after it starts, on the same day")
+        for earlier, later in itertools.pairwise(self.hours):
+            if later.start < earlier.end:
+                raise ValueError(f"windows {earlier} and {later} overlap or are out of order")
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"{both[0]} is both a holiday and a make-up working day")
+        if not self.days and not self.workdays:
+            raise ValueError("working time needs working days or make-up working days")
+        return self
+
+
+class SlaOverride(_Model):
+    """What differs for one category and everything under it (most specific wins)."""
+
+    category: str
+    limits: dict[Clock, Limits] = {}
+    counting: dict[Clock, Counting] = {}
+    ladders: dict[Clock, Ladder] = {}
+
+
+def _default_ladder() -> Ladder:
+    return (
+        LadderStep(level=1, name="remind-unit", at=0.5, tell=(Role.UNIT,)),
+        LadderStep(level=2, name="unit-leader", after=timedelta(0), tell=(Role.UNIT_LEADER,)),
+    )
 
 
 class SlaPolicy(_Model):
-    """How long a unit has to sign for a task, by urgency."""
+    """Limits, counting and escalation ladders for the three clocks.
 
-    sign_for: dict[Urgency, Duration] = {
-        Urgency.NORMAL: timedelta(hours=2),
-        Urgency.URGENT: timedelta(minutes=30),
-        Urgency.CRITICAL: timedelta(minutes=10),
+    ``limits`` and ``ladders`` here are the district default; ``categories``
+    override any part of them for a category and its sub-categories.
+    """
+
+    limits: dict[Clock, Limits] = {
+        Clock.SIGN_FOR: {
+            Urgency.NORMAL: timedelta(hours=2),
+            Urgency.URGENT: timedelta(minutes=30),
+            Urgency.CRITICAL: timedelta(minutes=10),
+        },
+        Clock.FIRST_RESPONSE: {
+            Urgency.NORMAL: timedelta(hours=4),
+            Urgency.URGENT: timedelta(hours=1),
+            Urgency.CRITICAL: timedelta(minutes=30),
+        },
+        Clock.RESOLUTION: {
+            Urgency.NORMAL: timedelta(hours=24),
+            Urgency.URGENT: timedelta(hours=8),
+            Urgency.CRITICAL: timedelta(hours=2),
+        },
     }
-    escalation: tuple[EscalationStep, ...] = (EscalationStep(level=1, name="unit-leader"),)
+    counting: dict[Clock, Counting] = {}
+    ladders: dict[Clock, Ladder] = {clock: _default_ladder() for clock in Clock}
+    categories: tuple[SlaOverride, ...] = ()
+    working_time: WorkingTime = WorkingTime()
+    supervision_group: str | None = Field(
+        default=None, description="unit id of the supervision group"
+    )
+    leadership: str | None = Field(default=None, description="unit id of the district leadership")
+
+    @model_validator(mode="after")
+    def _complete(self) -> SlaPolicy:
+        for clock in Clock:
+            missing = [u.value for u in Urgency if u not in self.limits.get(clock, {})]
+            if missing:
+                raise ValueError(f"sla.limits.{clock} has no limit for {', '.join(missing)}")
+            if not self.ladders.get(clock):
+                raise ValueError(f"sla.ladders.{clock} needs at least one step")
+        for clock, ladder in self.ladders.items():
+            _check_ladder(f"sla.ladders.{clock}", ladder)
+        for override in self.categories:
+            for clock, ladder in override.ladders.items():
+                _check_ladder(f"sla.categories {override.category!r} ladders.{clock}", ladder)
+        return self
+
+    def _overrides(self, category: str) -> list[SlaOverride]:
+        """The overrides that apply to ``category``, most specific first."""
+        fits = [
+            o
+            for o in self.categories
+            if category == o.category or category.startswith(f"{o.category}.")
+        ]
+        return sorted(fits, key=lambda o: -len(o.category))
+
+    def limit(self, clock: Clock, category: str, urgency: Urgency) -> timedelta:
+        """The clock's limit for a task of this category and urgency."""
+        for override in self._overrides(category):
+            if urgency in override.limits.get(clock, {}):
+                return override.limits[clock][urgency]
+        return self.limits[clock][urgency]
+
+    def counting_of(self, clock: Clock, category: str) -> Counting:
+        """Whether the clock counts every second or working time only, for this category."""
+        for override in self._overrides(category):
+            if clock in override.counting:
+                return override.counting[clock]
+        return self.counting.get(clock, Counting.AROUND_THE_CLOCK)
+
+    def ladder(self, clock: Clock, category: str) -> Ladder:
+        """The escalation ladder of the clock, for this category."""
+        for override in self._overrides(category):
+            if clock in override.ladders:
+                return override.ladders[clock]
+        return self.ladders[clock]
 
 
 class DistrictConfig(_Model):
@@ -342,11 +552,17 @@ class DistrictConfig(_Model):
                 where,
                 tuple(c.removeprefix("=") for c in route.match.category),
             )
-        missing = [u for u in Urgency if u not in self.sla.sign_for]
-        if missing:
-            problems.append(
-                (("sla", "sign_for"), f"sla.sign_for has no limit for {', '.join(missing)}")
-            )
+        seen_overrides: set[str] = set()
+        for index, override in enumerate(self.sla.categories):
+            loc = ("sla", "categories", index, "category")
+            if override.category in seen_overrides:
+                problems.append((loc, f"sla override for {override.category!r} appears twice"))
+            seen_overrides.add(override.category)
+            problems += self._unknown_categories(loc, "sla override", (override.category,))
+        for role in ("supervision_group", "leadership"):
+            unit_id = getattr(self.sla, role)
+            if unit_id is not None and unit_id not in units:
+                problems.append((("sla", role), f"sla.{role} names unknown unit {unit_id!r}"))
         return problems
 
     def _unknown_areas(

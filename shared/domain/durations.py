@@ -10,12 +10,14 @@ _WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text: str | int | float) -> timedelta:
-    """Read a duration; a bare number counts seconds.
+def parse_duration(text: str | int | float | timedelta) -> timedelta:
+    """Read a duration; a bare number counts seconds; a timedelta (from code) passes through.
 
     Raises ValueError naming what was wrong, because a config file is written
     by a person and the message is what they will read.
     """
+    if isinstance(text, timedelta):
+        return text
     if isinstance(text, int | float):
         if text < 0:
             raise ValueError(f"a duration cannot be negative: {text}")

@@ -23,3 +23,7 @@ class EventType(StrEnum):
     TRANSFER_REQUESTED = "transfer-requested"
     TRANSFERRED = "transferred"
     OBSERVED = "copied-to-observer"
+    PROGRESS_REPORTED = "progress-reported"
+    EXTENSION_REQUESTED = "extension-requested"
+    EXTENSION_APPROVED = "extension-approved"
+    EXTENSION_REFUSED = "extension-refused"

@@ -8,11 +8,13 @@ unit nobody can reach.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from hotline.shared.domain.config import Match, Route
+from hotline.shared.domain.config import Clock, DistrictConfig, Match, Route
 from hotline.shared.domain.location import AreaMap
 from hotline.shared.domain.routing import Router, under
+from hotline.shared.domain.ticket import Urgency
 
 
 @dataclass(frozen=True)
@@ -71,4 +73,25 @@ def lint(router: Router) -> list[Finding]:
     for unit in config.units:
         if not unit.contacts:
             findings.append(Finding("warning", f"unit {unit.id!r} has no contact"))
+    findings += _sla_findings(config)
+    return findings
+
+
+def _sla_findings(config: DistrictConfig) -> list[Finding]:
+    """Limits out of order: a task must be signed for before it is answered, answered before
+    it is resolved, for every category and urgency (one finding per kind, naming categories)."""
+    kinds: dict[tuple[str, ...], list[str]] = {}
+    for category in config.categories:
+        for urgency in Urgency:
+            limits = [(c, config.sla.limit(c, category.id, urgency)) for c in Clock]
+            for (earlier, first), (later, second) in itertools.pairwise(limits):
+                if first > second:
+                    kind: tuple[str, ...] = (urgency, earlier, str(first), later, str(second))
+                    kinds.setdefault(kind, []).append(category.id)
+    findings = []
+    for kind, categories in kinds.items():
+        every = len(categories) == len(config.categories)
+        which = "every category" if every else ", ".join(categories)
+        text = "sla: {} {} limit {} is longer than its {} limit {}".format(*kind)
+        findings.append(Finding("warning", f"{text} ({which})"))
     return findings

@@ -61,6 +61,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     TRANSFER = "transfer"
     CONFIRM_TRANSFER = "confirm-transfer"
+    REPORT_PROGRESS = "report-progress"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
@@ -78,6 +79,7 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.ASSIGNED, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RESOLVE): State.RESOLVED,
+    (State.SIGNED_FOR, Action.REPORT_PROGRESS): State.SIGNED_FOR,
 }
 
 #: States in which a unit holds the task and its clocks run.

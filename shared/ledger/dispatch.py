@@ -14,14 +14,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import RouteRequest
-from hotline.shared.domain.sla import sign_for_deadline, sign_for_steps
 from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
-from hotline.shared.ledger import history
+from hotline.shared.ledger import clocks, history
 from hotline.shared.ledger.outbox import enqueue
-from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
+from hotline.shared.ledger.schema import Assignment, Ticket
 from hotline.shared.names import TRIAGE_ROUTING_KEY, unit_routing_key
 
 #: The relay that publishes tasks, copies and triage items to AMQP.
@@ -83,7 +82,6 @@ def assign(
 
     ``observers`` get a copy marked as such; they owe nothing and no clock runs for them.
     """
-    urgency = Urgency(ticket.urgency)
     ticket.state = next_state(State(ticket.state), Action.ASSIGN).value
     ticket.attempt += 1
     ticket.unit_id = unit_id
@@ -99,20 +97,15 @@ def assign(
         assigned_at=now,
     )
     session.add(assignment)
-    for step in sign_for_steps(config.sla, urgency, now):
-        session.add(
-            Deadline(
-                ticket_id=ticket.id,
-                attempt=ticket.attempt,
-                unit_id=unit_id,
-                clock=step.clock,
-                level=step.level,
-                name=step.name,
-                due_at=step.due_at,
-            )
-        )
-    deadline = sign_for_deadline(config.sla, urgency, now)
-    data = {"rule": why.rule, "explanation": why.explanation, "sign_for_by": deadline.isoformat()}
+    plans = {plan.clock: plan for plan in clocks.start(session, config, ticket, unit_id, now)}
+    deadline = plans[Clock.SIGN_FOR].due_at
+    data = {
+        "rule": why.rule,
+        "explanation": why.explanation,
+        "sign_for_by": deadline.isoformat(),
+        "respond_by": plans[Clock.FIRST_RESPONSE].due_at.isoformat(),
+        "resolve_by": plans[Clock.RESOLUTION].due_at.isoformat(),
+    }
     history.record(
         session, ticket, EventType.ASSIGNED, relay=RELAY, now=now, unit_id=unit_id, data=data
     )
@@ -121,6 +114,8 @@ def assign(
         "role": "handler",
         "assigned_at": now.isoformat(),
         "sign_for_by": deadline.isoformat(),
+        "respond_by": data["respond_by"],
+        "resolve_by": data["resolve_by"],
         "rule": why.rule,
     }
     _deliver(session, ticket, unit_routing_key(unit_id), f"{ticket.id}:{ticket.attempt}", task, now)

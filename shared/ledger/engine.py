@@ -73,3 +73,20 @@ def ledger_check(engine: Engine) -> str | None:
     except Exception as exc:
         return f"ledger unreachable: {type(exc).__name__}"
     return None
+
+
+def write_lock(session: Session) -> None:
+    """Take SQLite's write lock at the start of a transaction (``BEGIN IMMEDIATE``).
+
+    SQLite runs one writer at a time, but a transaction that reads before it
+    writes may act on what it read while another writer commits in between.
+    Taking the lock first makes the reads and the writes one indivisible
+    step, as row locks do on PostgreSQL (where this does nothing). Call it
+    first thing in the transaction.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    driver = connection.connection.dbapi_connection
+    if not getattr(driver, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

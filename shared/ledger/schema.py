@@ -142,9 +142,16 @@ class Deadline(Base):
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     stopped_at: Mapped[datetime | None]
+    #: 0 for the rung itself, 1, 2, ... for its repeats (written one at a time as each fires).
+    repeat: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The roles the rung tells (``unit``, ``unit-leader``, ...), resolved to units when it fires.
+    tell: Mapped[list[str] | None] = mapped_column(JSON)
+    repeat_every_seconds: Mapped[float | None] = mapped_column(Float)
 
     __table_args__ = (
-        UniqueConstraint("ticket_id", "attempt", "clock", "level", name="uq_deadline_step"),
+        UniqueConstraint(
+            "ticket_id", "attempt", "clock", "level", "repeat", name="uq_deadline_step"
+        ),
         Index(
             "ix_deadlines_pending_due",
             "due_at",
@@ -152,6 +159,61 @@ class Deadline(Base):
             sqlite_where=text("fired_at IS NULL AND stopped_at IS NULL"),
         ),
     )
+
+
+class SlaClock(Base):
+    """One SLA clock of one task (ticket and attempt): its deadline and how it ended.
+
+    ``outcome`` is set once: ``met`` when the clock stops by its deadline,
+    ``missed`` when the deadline passes with it running (or it stops late).
+    A clock stopped because the task went elsewhere keeps no outcome.
+    """
+
+    __tablename__ = "sla_clocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    clock: Mapped[str] = mapped_column(String(32))
+    counting: Mapped[str] = mapped_column(String(24))
+    started_at: Mapped[datetime]
+    limit_seconds: Mapped[float] = mapped_column(Float)
+    due_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(8))
+
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "attempt", "clock", name="uq_sla_clock"),
+        Index(
+            "ix_sla_clocks_running_due",
+            "due_at",
+            postgresql_where=text("outcome IS NULL AND stopped_at IS NULL"),
+            sqlite_where=text("outcome IS NULL AND stopped_at IS NULL"),
+        ),
+    )
+
+
+class Extension(Base):
+    """A unit's request for more time on a task's resolution, and the district's answer."""
+
+    __tablename__ = "sla_extensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str] = mapped_column(String(64))
+    clock: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    extra_seconds: Mapped[float | None] = mapped_column(Float)
+    until: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    old_due_at: Mapped[datetime | None]
+    new_due_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):

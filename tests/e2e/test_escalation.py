@@ -15,11 +15,22 @@ from tests.harness import start_production
 
 
 def _fast_sla(text: str) -> str:
-    """Critical tasks must be signed for within 2 s; the second step comes 1 s later."""
-    return text.replace("critical: 10m", "critical: 2s").replace(
-        "{level: 2, name: supervision-group, after: 30m}",
-        "{level: 2, name: supervision-group, after: 1s}",
-    )
+    """Critical tasks must be signed for within 2 s; the supervision step comes 1 s later.
+
+    The reminder at 50% goes, so the signed task cannot escalate before the test signs.
+    """
+    edits = [
+        ("critical: 10m", "critical: 2s"),
+        ("      - {level: 1, name: remind-unit, at: 50%, tell: unit}\n", ""),
+        (
+            "{level: 3, name: supervision-group, after: 30m,",
+            "{level: 3, name: supervision-group, after: 1s,",
+        ),
+    ]
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
 
 
 @pytest.mark.timeout(120)
@@ -46,12 +57,13 @@ def test_unsigned_task_escalates_and_a_signed_one_does_not(
         time.sleep(4.5)  # past both steps of the ignored task
         got = drain_queue(system.amqp_url, watch, timeout=1)
         steps = sorted((m.payload["ticket_id"], m.payload["level"]) for m in got)
-        assert steps == [(ignored, 1), (ignored, 2)]
-        first = next(m.payload for m in got if m.payload["level"] == 1)
+        assert steps == [(ignored, 2), (ignored, 3)]
+        first = next(m.payload for m in got if m.payload["level"] == 2)
         assert first["unit_id"] == "friendship-street"
+        assert first["told"] == [{"role": "unit-leader", "unit_id": "friendship-street"}]
         assert first["late_seconds"] < 1.0, "the scheduler fires within a second of the due time"
         shown = ticket(system, ignored)
-        assert shown["escalation_level"] == 2
+        assert shown["escalation_level"] == 3
         assert [e["type"] for e in shown["events"]].count("escalated") == 2
         assert ticket(system, signed)["escalation_level"] == 0
     finally:

@@ -75,8 +75,10 @@ def test_route_assigns_once_even_when_the_message_comes_twice(ledger: Engine) ->
         assert [(t.target, t.message_id) for t in tasks] == [
             ("unit.friendship-street", f"{ticket_id}:1")
         ]
-        steps = s.scalars(select(Deadline).order_by(Deadline.level)).all()
-        assert steps[0].due_at == T0 + timedelta(seconds=1) + timedelta(minutes=30)
+        steps = s.scalars(
+            select(Deadline).where(Deadline.clock == "sign-for").order_by(Deadline.level)
+        ).all()
+        assert steps[1].due_at == T0 + timedelta(seconds=1) + timedelta(minutes=30)
 
 
 def test_sign_for_stops_the_clock_and_no_step_fires(ledger: Engine) -> None:
@@ -85,7 +87,8 @@ def test_sign_for_stops_the_clock_and_no_step_fires(ledger: Engine) -> None:
     with make_sessions(ledger).begin() as s:
         intake.sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0)
     with make_sessions(ledger).begin() as s:
-        assert fire_due(s, T0 + timedelta(days=1)) == []
+        fired = fire_due(s, T0 + timedelta(days=1), CONFIG)
+    assert fired and "sign-for" not in {f.clock for f in fired}
 
 
 def test_overdue_task_escalates_each_step_once(ledger: Engine) -> None:
@@ -93,14 +96,18 @@ def test_overdue_task_escalates_each_step_once(ledger: Engine) -> None:
     _route(ledger, ticket_id, 0, T0)
     late = T0 + timedelta(minutes=31)
     with make_sessions(ledger).begin() as s:
-        fired = fire_due(s, late)
-    assert [(f.level, f.late_seconds) for f in fired] == [(1, 60.0)]
+        fired = fire_due(s, late, CONFIG)
+    # the reminder at 50% of the 30 min, 16 min ago; the unit leader at the deadline, 1 min ago
+    assert [(f.clock, f.level, f.late_seconds) for f in fired] == [
+        ("sign-for", 1, 960.0),
+        ("sign-for", 2, 60.0),
+    ]
     with make_sessions(ledger).begin() as s:
-        assert fire_due(s, late) == []
+        assert fire_due(s, late, CONFIG) == []
         ticket = s.get(Ticket, ticket_id)
-        assert ticket is not None and ticket.escalation_level == 1
+        assert ticket is not None and ticket.escalation_level == 2
         keys = s.scalars(select(OutboxMessage.target).where(OutboxMessage.relay == "notifier"))
-        assert sorted(keys) == ["escalation.1", "lunan.events"]
+        assert sorted(keys) == ["escalation.1", "escalation.2", "lunan.events", "lunan.events"]
 
 
 def test_wrong_unit_and_illegal_moves_conflict(ledger: Engine) -> None:

@@ -23,11 +23,13 @@ def test_yaml_syntax_error_names_the_line() -> None:
 
 
 def test_field_error_names_the_line_and_field() -> None:
-    broken = TEXT.replace("level: 2,", "level: 0,")
+    broken = TEXT.replace(
+        "{level: 2, name: unit-leader, after: 0s", "{level: 0, name: unit-leader, after: 0s"
+    )
     line = next(i for i, t in enumerate(broken.splitlines(), 1) if "level: 0" in t)
     with pytest.raises(ConfigError) as caught:
         parse_config(broken, "d.yaml")
-    assert f"d.yaml:{line}: sla.escalation.1.level" in str(caught.value)
+    assert f"d.yaml:{line}: sla.ladders.sign-for.1.level" in str(caught.value)
 
 
 def test_unknown_unit_in_route_is_refused() -> None:

@@ -1,0 +1,93 @@
+"""The SLA routes over HTTP on a real ledger: progress, extensions, a ticket's clocks,
+and a clear 4xx for every bad input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from hotline.intake.api import IntakeContext, install
+from hotline.router.handlers import RouteCommand, route
+from hotline.shared.config_source import ConfigSource
+from hotline.shared.ledger.engine import make_sessions
+from hotline.shared.ledger.schema import Extension
+from tests.integration.test_ledger_flow import ROUTER, _request
+
+UNIT = "friendship-street"
+BASE = "/api/v1/requests"
+
+
+def _client(engine: Engine) -> TestClient:
+    app = FastAPI()
+    install(app, IntakeContext(make_sessions(engine), ConfigSource(None), lambda: None))
+    return TestClient(app)
+
+
+def _post(client: TestClient, path: str, body: dict[str, Any], status: int) -> Any:
+    answer = client.post(f"{BASE}{path}", json=body)
+    assert answer.status_code == status, answer.text
+    return answer.json()
+
+
+def _field_errors(answer: Any) -> list[tuple[str, ...]]:
+    return [tuple(map(str, d["loc"])) for d in answer["detail"]]
+
+
+def test_progress_extensions_and_the_clocks_shown(ledger: Engine) -> None:
+    client = _client(ledger)
+    ticket_id = _post(client, "", _request().model_dump(mode="json"), 201)["id"]
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), datetime.now(UTC))
+    _post(client, f"/{ticket_id}/ack", {"unit_id": UNIT}, 200)
+
+    missing = _post(client, f"/{ticket_id}/progress", {"unit_id": UNIT}, 422)
+    assert _field_errors(missing) == [("body", "note")]
+    _post(client, "/nope/progress", {"unit_id": UNIT, "note": "x"}, 404)
+    shown = _post(client, f"/{ticket_id}/progress", {"unit_id": UNIT, "note": "called back"}, 200)
+    outcomes = {c["clock"]: c["outcome"] for c in shown["sla"]["clocks"]}
+    assert outcomes == {"sign-for": "met", "first-response": "met", "resolution": None}
+
+    both = {"unit_id": UNIT, "reason": "r", "extra": "2h", "until": "2030-01-01T00:00:00Z"}
+    assert "exactly one of extra and until" in str(
+        _post(client, f"/{ticket_id}/extensions", both, 422)
+    )
+    vague = {"unit_id": UNIT, "reason": "r", "extra": "soon"}
+    assert ("body", "extra") in _field_errors(_post(client, f"/{ticket_id}/extensions", vague, 422))
+    naive = {"unit_id": UNIT, "reason": "r", "until": "2030-01-01T00:00:00"}
+    assert "UTC offset" in str(_post(client, f"/{ticket_id}/extensions", naive, 422))
+    with make_sessions(ledger)() as s:
+        assert s.scalar(select(func.count()).select_from(Extension)) == 0
+
+    asked = _post(
+        client, f"/{ticket_id}/extensions", {"unit_id": UNIT, "reason": "parts", "extra": "2h"}, 201
+    )
+    assert (asked["state"], asked["extra_seconds"]) == ("requested", 7200.0)
+    decide = f"/{ticket_id}/extensions/{asked['id']}"
+    assert ("body", "by") in _field_errors(_post(client, f"{decide}/approve", {}, 422))
+    _post(client, f"/{ticket_id}/extensions/{asked['id'] + 1}/approve", {"by": "Li"}, 404)
+    approved = _post(client, f"{decide}/approve", {"by": "Supervisor Li"}, 200)
+    assert approved["state"] == "approved"
+    old, new = (datetime.fromisoformat(approved[k]) for k in ("old_due_at", "new_due_at"))
+    assert new - old == timedelta(hours=2)
+    again = _post(client, f"{decide}/refuse", {"by": "Supervisor Li"}, 409)
+    assert "already approved" in again["detail"]
+
+    ticket = client.get(f"{BASE}/{ticket_id}").json()
+    sla = ticket["sla"]
+    assert sla["end_to_end"]["started_at"] == ticket["created_at"]
+    assert sla["end_to_end"]["stopped_at"] is None
+    resolution = next(c for c in sla["clocks"] if c["clock"] == "resolution")
+    assert datetime.fromisoformat(resolution["due_at"]) == new
+    assert [e["state"] for e in sla["extensions"]] == ["approved"]
+    assert client.get(f"{BASE}/{ticket_id}/sla").json()["clocks"] == sla["clocks"]
+    assert client.get(f"{BASE}/nope/sla").status_code == 404
+
+    _post(client, f"/{ticket_id}/resolve", {"unit_id": UNIT, "result": "delivered"}, 200)
+    closed = client.get(f"{BASE}/{ticket_id}/sla").json()
+    assert closed["end_to_end"]["stopped_at"] is not None
+    asked_late = {"unit_id": UNIT, "reason": "r", "extra": "1h"}
+    assert _post(client, f"/{ticket_id}/extensions", asked_late, 409)["state"] == "resolved"
