@@ -32,6 +32,8 @@ class Fired:
     ticket_id: str
     unit_id: str
     category: str
+    urgency: str
+    clock: str
     level: int
     late_seconds: float
 
@@ -90,6 +92,14 @@ def fire_due(session: Session, now: datetime, limit: int = 500) -> list[Fired]:
             now=now,
         )
         fired.append(
-            Fired(ticket.id, step.unit_id, ticket.category, step.level, message["late_seconds"])
+            Fired(
+                ticket.id,
+                step.unit_id,
+                ticket.category,
+                ticket.urgency,
+                step.clock,
+                step.level,
+                message["late_seconds"],
+            )
         )
     return fired

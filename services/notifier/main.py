@@ -12,8 +12,10 @@ from hotline.notifier.handlers import RELAY
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.amqp import AmqpPublisher
 from hotline.shared.config_source import ConfigSource
+from hotline.shared.gauges import refreshing, ticket_gauges
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.metrics import Sample
 from hotline.shared.names import events_topic
 from hotline.shared.relay import Relay
 from hotline.shared.streams.app import StreamRunner
@@ -23,7 +25,11 @@ from hotline.shared.streams.publisher import KafkaPublisher
 def build(
     engine: Engine, source: ConfigSource, kafka_url: str, amqp_url: str, data_dir: Path
 ) -> Service:
-    """The notifier: escalates from the ledger's deadlines, measures from the events stream."""
+    """The notifier: escalates from the ledger's deadlines, measures from the events stream.
+
+    It also reports where the district's tickets stand (open by state, each unit's
+    tasks, overdue tasks): one process per district does, the one that owns the clocks.
+    """
     sessions = make_sessions(engine)
     config = source.config
     amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
@@ -39,7 +45,11 @@ def build(
 
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
-    worker = NotifierWorker(sessions, config.district, relay.wake)
+    worker = NotifierWorker(sessions, source, relay.wake)
+
+    def tickets() -> list[Sample]:
+        return ticket_gauges(sessions, source.config)
+
     return Service(
         name="notifier",
         checks={
@@ -48,6 +58,6 @@ def build(
         },
         critical={"notifier.ledger"},
         streams=[runner],
-        loops=[relay.run, worker.schedule],
+        loops=[relay.run, worker.schedule, relay.watch_backlog, refreshing("tickets", tickets)],
         closers=[amqp.close],
     )
