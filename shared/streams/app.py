@@ -273,7 +273,9 @@ class StreamRunner:
             partitions = [tp for tp in app.consumer.assignment() if tp.topic in topics]
             if not partitions:
                 return
-            ends = await asyncio.wait_for(app.consumer.highwaters(*partitions), PROBE_TIMEOUT)
+            # the end offsets the last fetch saw (Tansu answers ListOffsets per batch, not
+            # per record); a consumer that fetches every few milliseconds keeps them fresh
+            ends = {tp: app.consumer.highwater(tp) for tp in partitions}
             committed = await asyncio.wait_for(
                 admin.list_consumer_group_offsets(
                     self.app_id,
