@@ -108,7 +108,7 @@ def district_variable(*, multi: bool) -> dict[str, Any]:
         "includeAll": multi,
         "allValue": ".+" if multi else None,
         "sort": 1,
-        "current": {},
+        "current": {"text": ["All"], "value": ["$__all"]} if multi else {},
         "options": [],
     }
 
