@@ -294,9 +294,12 @@ class Simulation:
             "  categories " + _counts(t.categories),
             "  urgencies  " + _counts(t.urgencies),
             "  units      "
-            + ", ".join(
-                f"{unit} {n}{'' if unit in self.responsive else ' (silent)'}"
-                for unit, n in sorted(t.assigned.items())
+            + (
+                ", ".join(
+                    f"{unit} {n}{'' if unit in self.responsive else ' (silent)'}"
+                    for unit, n in sorted(t.assigned.items())
+                )
+                or "none"
             ),
         ]
         return "\n".join(lines)
@@ -309,4 +312,11 @@ def _counts(counter: Counter[str]) -> str:
 def simulate(url: str, config: DistrictConfig, plan: Plan) -> int:
     """Run a simulation; exit 1 if nothing was accepted (a wrong URL or district)."""
     tally = asyncio.run(Simulation(url, config, plan).run())
-    return 0 if tally.accepted else 1
+    if not tally.accepted:
+        print(
+            f"simulate: nothing was accepted; is the intake running at {url}, and is the"
+            f" district file its own (district {config.district!r})?",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
