@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,6 +68,25 @@ def _unit_listen(args: argparse.Namespace) -> int:
     return listen(unit_id=args.unit, amqp_url=args.amqp_url, config_path=args.config)
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from hotline.shared.config_file import load_config
+    from hotline.simulate import Plan, simulate
+
+    plan = Plan(
+        rate=args.rate,
+        duration=args.duration,
+        count=args.count,
+        responsive_share=args.responsive,
+        sign_after=args.sign_after,
+        resolve_after=args.resolve_after,
+        return_share=args.returns,
+        settle=args.settle,
+        progress_every=args.progress,
+        seed=args.seed,
+    )
+    return simulate(args.url, load_config(args.config or os.environ.get("HOTLINE_CONFIG")), plan)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotline", description="Dispatch for a district's citizen-service hotline."
@@ -124,6 +144,23 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--amqp-url", help="default: HOTLINE_AMQP_URL, or the embedded queues")
     listen.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
     listen.set_defaults(run=_unit_listen)
+
+    sim = sub.add_parser("simulate", help="generate a realistic load against a running system")
+    sim.add_argument("--url", default="http://127.0.0.1:8080", help="the intake's base URL")
+    sim.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    sim.add_argument("--rate", type=float, default=2.0, help="requests per second (mean)")
+    sim.add_argument("--duration", type=float, default=60.0, help="seconds to send for")
+    sim.add_argument("--count", type=int, help="send this many requests instead")
+    sim.add_argument(
+        "--responsive", type=float, default=0.6, help="share of units that sign for and resolve"
+    )
+    sim.add_argument("--sign-after", type=float, default=2.0, help="mean seconds to sign for")
+    sim.add_argument("--resolve-after", type=float, default=5.0, help="mean seconds to resolve")
+    sim.add_argument("--returns", type=float, default=0.05, help="share of tasks returned")
+    sim.add_argument("--settle", type=float, default=10.0, help="seconds to let units finish")
+    sim.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines")
+    sim.add_argument("--seed", type=int, help="random seed, for a repeatable load")
+    sim.set_defaults(run=_simulate)
     return parser
 
 
@@ -137,6 +174,7 @@ NOISY_LOGGERS = (
     "amqp",
     "alembic.runtime.plugins",
     "hotline.shared.streams.transport",
+    "httpx",
 )
 
 

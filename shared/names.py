@@ -17,6 +17,11 @@ def events_topic(district: str) -> str:
     return f"{district}.events"
 
 
+def topic_district(topic: str) -> str:
+    """The district a stream belongs to, from its name (``lunan.requests`` is Lunan's)."""
+    return topic.rsplit(".", 1)[0]
+
+
 def exchange_name(district: str) -> str:
     """The district's AMQP topic exchange: tasks, escalations and notifications."""
     return f"hotline.{district}"

@@ -20,12 +20,17 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.shared import metrics
+from hotline.shared.gauges import outbox_backlog, refreshing
 from hotline.shared.ledger.schema import OutboxMessage
 from hotline.shared.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=10)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class StreamPublisher(Protocol):
@@ -107,11 +112,22 @@ class Relay:
                     # one publish and one settle then carry them all.
                     await asyncio.sleep(self._linger)
 
+    async def watch_backlog(self, stop: asyncio.Event) -> None:
+        """Keep the backlog gauges (rows waiting, age of the oldest) current until ``stop``.
+
+        Measured from the ledger, apart from publishing: a relay stuck on a
+        dead broker still shows its backlog growing.
+        """
+
+        def backlog() -> list[metrics.Sample]:
+            return outbox_backlog(self._sessions, self.district, self.name, _now)
+
+        await refreshing(f"outbox-{self.name}", backlog)(stop)
+
     async def drain_once(self) -> int:
         """Publish one batch of pending rows; return how many were published."""
         claimed = await asyncio.to_thread(self._claim)
         if not claimed:
-            await asyncio.to_thread(self._observe_backlog)
             return 0
         done: list[int] = []
         failure: Exception | None = None
@@ -189,15 +205,3 @@ class Relay:
                     .where(OutboxMessage.id.in_(failed))
                     .values(claimed_until=None)
                 )
-
-    def _observe_backlog(self) -> None:
-        """Report the age of the oldest unpublished row: the first sign of a stuck pipeline."""
-        with self._sessions() as session:
-            oldest = session.scalar(
-                select(OutboxMessage.created_at)
-                .where(OutboxMessage.relay == self.name, OutboxMessage.published_at.is_(None))
-                .order_by(OutboxMessage.id)
-                .limit(1)
-            )
-        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
-        metrics.OUTBOX_OLDEST_AGE.labels(district=self.district, relay=self.name).set(age)

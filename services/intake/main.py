@@ -39,5 +39,5 @@ def build(engine: Engine, source: ConfigSource, kafka_url: str, data_dir: Path) 
         },
         critical={"intake.ledger"},
         streams=[runner],
-        loops=[relay.run],
+        loops=[relay.run, relay.watch_backlog],
     )

@@ -45,6 +45,7 @@ class Fired:
     ticket_id: str
     unit_id: str
     category: str
+    urgency: str
     clock: str
     level: int
     late_seconds: float
@@ -186,7 +187,9 @@ def _fire(
     if step.repeat_every_seconds:
         _schedule_repeat(session, config, step, now)
     late = message["late_seconds"]
-    return Fired(ticket.id, step.unit_id, ticket.category, step.clock, step.level, late)
+    return Fired(
+        ticket.id, step.unit_id, ticket.category, ticket.urgency, step.clock, step.level, late
+    )
 
 
 def _schedule_repeat(

@@ -12,9 +12,11 @@ from hotline.notifier.handlers import RELAY
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.amqp import AmqpPublisher
 from hotline.shared.config_source import ConfigSource
+from hotline.shared.gauges import refreshing, ticket_gauges
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.ledger.exclusive import single_on_sqlite
+from hotline.shared.metrics import Sample
 from hotline.shared.names import events_topic
 from hotline.shared.relay import Relay
 from hotline.shared.streams.app import StreamRunner
@@ -26,6 +28,8 @@ def build(
 ) -> Service:
     """The notifier: escalates from the ledger's deadlines, measures from the events stream.
 
+    It also reports where the district's tickets stand (open by state, each unit's
+    tasks, overdue tasks): one process per district does, the one that owns the clocks.
     On a SQLite ledger it refuses to start while another notifier runs (AlreadyRunning).
     """
     guard = single_on_sqlite(engine, "notifier")
@@ -45,6 +49,10 @@ def build(
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
     worker = NotifierWorker(sessions, lambda: source.config, relay.wake)
+
+    def tickets() -> list[Sample]:
+        return ticket_gauges(sessions, source.config)
+
     return Service(
         name="notifier",
         checks={
@@ -53,6 +61,6 @@ def build(
         },
         critical={"notifier.ledger"},
         streams=[runner],
-        loops=[relay.run, worker.schedule],
+        loops=[relay.run, worker.schedule, relay.watch_backlog, refreshing("tickets", tickets)],
         closers=[amqp.close, *([guard.release] if guard else [])],
     )

@@ -14,6 +14,7 @@ from hotline.notifier.handlers import BATCH, Fired, fire_due, next_due
 from hotline.shared import metrics
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
+from hotline.shared.domain.ticket import Urgency
 from hotline.shared.metrics import top_category
 from hotline.shared.names import events_topic
 from hotline.shared.waiting import wait_for_event
@@ -69,7 +70,11 @@ class NotifierWorker:
             self._wake_relay()
         for step in fired:
             metrics.ESCALATIONS.labels(
-                self._district, step.unit_id, top_category(step.category), str(step.level)
+                self._district,
+                step.unit_id,
+                top_category(step.category),
+                step.urgency,
+                str(step.level),
             ).inc()
         return fired
 
@@ -78,21 +83,31 @@ class NotifierWorker:
             return fire_due(session, datetime.now(UTC), self._config())
 
     def observe(self, values: Iterable[Any]) -> None:
-        """Count events and measure time to sign-for from the stream."""
+        """Count events; measure times to sign-for and to resolution from the stream.
+
+        Whether a clock was met or missed is not judged here but where the
+        clock stops or fires, in the ledger, so that it counts exactly once.
+        """
         for value in values:
             try:
                 kind = EventType(value["type"])
-                district, unit = value["district"], value.get("unit_id") or "none"
-                category = top_category(value["category"])
+                unit = value.get("unit_id") or "none"
+                labels = (value["district"], unit, top_category(value["category"]))
+                urgency = Urgency(value["urgency"])
                 at = datetime.fromisoformat(value["at"])
+                created_at = datetime.fromisoformat(value["created_at"])
                 data = value.get("data") or {}
+                assigned_at = (
+                    datetime.fromisoformat(data["assigned_at"]) if "assigned_at" in data else None
+                )
             except (TypeError, KeyError, ValueError) as exc:
                 metrics.POISON_MESSAGES.labels(self._district, events_topic(self._district)).inc()
                 log.error("notifier: set aside an unreadable event: %s", exc)
                 continue
-            metrics.EVENTS_CONSUMED.labels(district, kind.value).inc()
-            if kind is EventType.SIGNED_FOR and "assigned_at" in data:
-                waited = at - datetime.fromisoformat(data["assigned_at"])
-                metrics.TIME_TO_SIGN_FOR.labels(district, unit, category).observe(
-                    waited.total_seconds()
-                )
+            metrics.EVENTS_CONSUMED.labels(labels[0], kind.value).inc()
+            if kind is EventType.SIGNED_FOR and assigned_at is not None:
+                waited = (at - assigned_at).total_seconds()
+                metrics.TIME_TO_SIGN_FOR.labels(*labels, urgency.value).observe(waited)
+            elif kind is EventType.RESOLVED:
+                took = (at - created_at).total_seconds()
+                metrics.TIME_TO_RESOLUTION.labels(*labels, urgency.value).observe(took)

@@ -33,6 +33,7 @@ class Outcome:
 
     ticket_id: str
     category: str
+    urgency: str
     unit: str | None
     waited: timedelta
     transfer: bool = False
@@ -109,7 +110,9 @@ def route_batch(
         for ticket in due:
             unit = _decide_one(session, router, ticket, returned.get(ticket.id, []), load, now)
             waited, transfer = now - ticket.created_at, ticket.transfer_to is not None
-            outcomes.append(Outcome(ticket.id, ticket.category, unit, waited, transfer))
+            outcomes.append(
+                Outcome(ticket.id, ticket.category, ticket.urgency, unit, waited, transfer)
+            )
     return outcomes
 
 

@@ -58,6 +58,6 @@ def build(
         },
         critical={"router.ledger"},
         streams=[runner],
-        loops=[relay.run, worker.redrive, worker.transfer],
+        loops=[relay.run, relay.watch_backlog, worker.redrive, worker.transfer],
         closers=[amqp.close],
     )

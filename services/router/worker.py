@@ -94,10 +94,9 @@ class RouterWorker:
         if outcome.unit is None:
             metrics.TICKETS_TRIAGED.labels(district, category).inc()
             return
-        metrics.TASKS_ASSIGNED.labels(district, outcome.unit, category).inc()
-        metrics.TIME_TO_ASSIGNMENT.labels(district, outcome.unit, category).observe(
-            outcome.waited.total_seconds()
-        )
+        labels = (district, outcome.unit, category, outcome.urgency)
+        metrics.TASKS_ASSIGNED.labels(*labels).inc()
+        metrics.TIME_TO_ASSIGNMENT.labels(*labels).observe(outcome.waited.total_seconds())
 
     async def transfer(self, stop: asyncio.Event) -> None:
         """Hand the tickets that belong to peer districts to their intakes."""

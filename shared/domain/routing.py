@@ -244,6 +244,11 @@ def _open(hours: Hours, local: datetime) -> bool:
     )
 
 
+def in_business_hours(config: DistrictConfig, now: datetime) -> bool:
+    """Say whether the district's business hours are open at ``now`` (any zone), in its zone."""
+    return _open(config.business_hours, now.astimezone(config.zone))
+
+
 def _why_not(route: Route, ctx: _Context, business: Hours) -> str | None:
     """Name the first condition of ``route`` that the request fails, or None if it fits."""
     match, request = route.match, ctx.request

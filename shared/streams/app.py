@@ -22,8 +22,9 @@ from typing import Any
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.structs import TopicPartition
 
-from hotline.shared import names
+from hotline.shared import metrics, names
 from hotline.shared.streams.tansu import bootstrap_servers, kafka_broker_url
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,7 @@ class StreamRunner:
         if self._app is not None:
             await self._declare(admin, self._app)
             self._reachable = True
+            await self._observe_lag(admin, self._app)
             return
         app = self._fresh_app(next(self._attempts))
         await self._declare(admin, app)
@@ -256,6 +258,45 @@ class StreamRunner:
             raise
         self._app = app
         log.info("%s: streaming", self.app_id)
+
+    async def _observe_lag(self, admin: AIOKafkaAdminClient, app: faust.App) -> None:
+        """Set the consumer lag gauge: each read topic's end offsets minus the group's commits.
+
+        The group's committed offsets come from the broker, as Kafka's own
+        tools report them: a consumer that stopped committing shows lag even
+        while it still fetches. Never fatal: a failed measure leaves the last one.
+        """
+        if self._producer_only:
+            return
+        topics = subscribed_topics(app)
+        try:
+            partitions = [tp for tp in app.consumer.assignment() if tp.topic in topics]
+            if not partitions:
+                return
+            # the end offsets the last fetch saw (Tansu answers ListOffsets per batch, not
+            # per record); a consumer that fetches every few milliseconds keeps them fresh
+            ends = {tp: app.consumer.highwater(tp) for tp in partitions}
+            committed = await asyncio.wait_for(
+                admin.list_consumer_group_offsets(
+                    self.app_id,
+                    partitions=[TopicPartition(tp.topic, tp.partition) for tp in partitions],
+                ),
+                PROBE_TIMEOUT,
+            )
+        except Exception as exc:
+            log.debug("%s: cannot measure consumer lag: %r", self.app_id, exc)
+            return
+        lag = dict.fromkeys(topics, 0)
+        for tp in partitions:
+            end = ends.get(tp)
+            done = committed.get(TopicPartition(tp.topic, tp.partition))
+            offset = done.offset if done is not None and done.offset >= 0 else 0
+            if end is not None:
+                lag[tp.topic] += max(end - offset, 0)
+        for topic, behind in lag.items():
+            metrics.STREAM_CONSUMER_LAG.labels(names.topic_district(topic), self.app_id, topic).set(
+                behind
+            )
 
     async def _connect(self) -> AIOKafkaAdminClient:
         admin = AIOKafkaAdminClient(
