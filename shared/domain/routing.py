@@ -7,9 +7,10 @@ explained: every rule tried says which of its conditions failed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
+from functools import cached_property
 from typing import Any
 
 from hotline.shared.domain.config import (
@@ -71,15 +72,22 @@ class Decision:
 
     ``unit`` is the unit that must act; None means manual triage, or a
     transfer when ``transfer_to`` names a peer district. ``observers`` get a
-    copy and owe nothing.
+    copy and owe nothing. ``tried`` lists every rule looked at, in order, with
+    the condition that failed; it is worked out when first asked for, since
+    finding the unit needs only the rules that can fit.
     """
 
     unit: str | None
     rule: str
     location: Location
-    tried: tuple[Trial, ...] = ()
     observers: tuple[str, ...] = ()
     transfer_to: str | None = None
+    _trials: Callable[[], tuple[Trial, ...]] = field(default=tuple, repr=False, compare=False)
+
+    @cached_property
+    def tried(self) -> tuple[Trial, ...]:
+        """Every rule tried up to the one that decided, each with why it did not fit."""
+        return self._trials()
 
     def explain(self) -> str:
         """Say the decision in one line a dispatcher can read."""
@@ -110,7 +118,14 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         """The whole decision as JSON-ready data, for the ledger and ``--json``."""
-        return asdict(self)
+        return {
+            "unit": self.unit,
+            "rule": self.rule,
+            "location": asdict(self.location),
+            "tried": [asdict(trial) for trial in self.tried],
+            "observers": self.observers,
+            "transfer_to": self.transfer_to,
+        }
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,7 @@ class Router:
         self.config = config
         self.areas = AreaMap(config)
         self._units = {u.id: u for u in config.units}
+        self._rules = _RuleIndex(config.routes)
 
     @property
     def uses_load(self) -> bool:
@@ -148,32 +164,53 @@ class Router:
         ``excluded`` holds the units that returned this task: never chosen
         again. ``load`` gives each unit's open tasks, for pools. A request
         located in a peer district is transferred before any rule is tried.
+        Only the rules that can fit the request's category and areas are
+        looked at; the others are walked only if the explanation is asked for.
         """
         location = self.areas.locate(request.area_code, request.lat, request.lon)
         if location.peer is not None:
-            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+            return Decision(None, f"transfer to {location.peer}", location, (), location.peer)
         ctx = _Context(
             request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
         )
-        tried: list[Trial] = []
+        candidates = self._rules.candidates(request.category, location.chain)
+        routes = self.config.routes
         observers: list[str] = []
-        for route in self.config.routes:
-            failed = _why_not(route, ctx, self.config.business_hours)
-            target: str | None = None
-            if failed is None:
-                target, failed = self._target(route, ctx)
-            if failed is not None or target is None:
-                tried.append(Trial(route.name, failed))
+        decided: tuple[str | None, str, int] = (None, TRIAGE_RULE, len(routes))
+        for index in candidates:
+            route = routes[index]
+            target = self._fits(route, ctx)
+            if target is None:
                 continue
             if route.observe:
                 if target not in observers:
                     observers.append(target)
-                tried.append(Trial(route.name, None, (target,)))
                 continue
-            tried.append(Trial(route.name, None))
-            observing = tuple(o for o in observers if o != target)
-            return Decision(target, route.name, location, tuple(tried), observing)
-        return Decision(None, TRIAGE_RULE, location, tuple(tried), tuple(observers))
+            decided = (target, route.name, index + 1)
+            break
+        unit, rule, upto = decided
+        observing = tuple(o for o in observers if o != unit)
+
+        def trials() -> tuple[Trial, ...]:
+            return tuple(self._trial(route, ctx) for route in routes[:upto])
+
+        return Decision(unit, rule, location, observing, None, trials)
+
+    def _fits(self, route: Route, ctx: _Context) -> str | None:
+        """The unit the rule sends to, or None when it does not fit."""
+        if _why_not(route, ctx, self.config.business_hours) is not None:
+            return None
+        return self._target(route, ctx)[0]
+
+    def _trial(self, route: Route, ctx: _Context) -> Trial:
+        """One rule looked at again for the explanation: the condition that failed, if any."""
+        failed = _why_not(route, ctx, self.config.business_hours)
+        target: str | None = None
+        if failed is None:
+            target, failed = self._target(route, ctx)
+        if failed is not None or target is None:
+            return Trial(route.name, failed)
+        return Trial(route.name, None, (target,) if route.observe else ())
 
     def _target(self, route: Route, ctx: _Context) -> tuple[str | None, str | None]:
         """The unit a fitting rule sends to, or why it cannot send anywhere."""
@@ -213,6 +250,58 @@ class Router:
                 if unit.id not in ctx.excluded:
                     return unit.id, None
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
+
+
+class _RuleIndex:
+    """Which rules can fit a request, by its category and its areas, in rule order.
+
+    A rule that names categories can fit only a request under one of them; a
+    rule that names no category but areas, only a request located in one of
+    them; a rule that names neither, any request. The other conditions are
+    still checked rule by rule; this only skips rules that cannot fit.
+    """
+
+    #: Distinct (category, areas) pairs remembered; a district has a few thousand.
+    MEMO = 20_000
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self._by_category: dict[str, list[int]] = {}
+        self._by_exact: dict[str, list[int]] = {}
+        self._by_area: dict[str, list[int]] = {}
+        self._always: list[int] = []
+        for index, route in enumerate(routes):
+            if route.match.category:
+                for pattern in route.match.category:
+                    if pattern.startswith("="):
+                        self._by_exact.setdefault(pattern[1:], []).append(index)
+                    else:
+                        self._by_category.setdefault(pattern, []).append(index)
+            elif route.match.area:
+                for area in route.match.area:
+                    self._by_area.setdefault(area, []).append(index)
+            else:
+                self._always.append(index)
+        self._memo: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
+
+    def candidates(self, category: str, chain: tuple[str, ...]) -> tuple[int, ...]:
+        """The rules that may fit, in rule order."""
+        key = (category, chain)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) >= self.MEMO:
+                self._memo.clear()
+            found = self._memo[key] = self._lookup(category, chain)
+        return found
+
+    def _lookup(self, category: str, chain: tuple[str, ...]) -> tuple[int, ...]:
+        hits = set(self._always)
+        hits.update(self._by_exact.get(category, ()))
+        parts = category.split(".")
+        for depth in range(1, len(parts) + 1):
+            hits.update(self._by_category.get(".".join(parts[:depth]), ()))
+        for area in chain:
+            hits.update(self._by_area.get(area, ()))
+        return tuple(sorted(hits))
 
 
 def under(category: str, pattern: str) -> bool:

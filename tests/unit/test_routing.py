@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.routing import district as bench_district
+from bench.routing import requests as bench_requests
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.lint import lint
-from hotline.shared.domain.routing import TRIAGE_RULE, Router, RouteRequest
+from hotline.shared.domain.routing import TRIAGE_RULE, Decision, Router, RouteRequest
 from hotline.shared.domain.ticket import Channel, Urgency
 
 EXAMPLE = Router(load_config(None))
@@ -288,3 +290,42 @@ def test_every_request_gets_at_most_one_primary_unit_deterministically(
     ) == 1
     if code is not None and code.startswith("130202") and not excluded:
         assert first.unit is not None  # inside the district, some rule always takes it
+
+
+BENCH_DATA, BENCH_BOXES = bench_district()
+BENCH = Router(DistrictConfig.model_validate(BENCH_DATA))
+
+
+def _full_scan(decision: Decision) -> tuple[str | None, str, tuple[str, ...]]:
+    """What walking every rule in order says: the deciding rule, its unit, the observers."""
+    unit, rule, observers = None, TRIAGE_RULE, []
+    for trial in decision.tried:
+        if trial.failed is None and trial.observed_by:
+            observers += [o for o in trial.observed_by if o not in observers]
+        elif trial.failed is None:
+            rule = trial.rule
+            unit = next(r for r in BENCH.config.routes if r.name == trial.rule).unit
+            break
+    return unit, rule, tuple(observers)
+
+
+@given(
+    st.integers(min_value=0, max_value=10**6),
+    st.lists(st.sampled_from(BENCH.config.unit_ids), max_size=4),
+    moments,
+)
+def test_the_indexed_rules_decide_as_a_walk_over_every_rule_would(
+    seed: int, excluded: list[str], now: datetime
+) -> None:
+    for request in bench_requests(BENCH_BOXES, 5, seed):
+        decision = BENCH.decide(request, now=now, excluded=excluded)
+        unit, rule, observers = _full_scan(decision)
+        assert decision.rule == rule
+        if (
+            unit not in (None, "area-owner")
+            and not next(r for r in BENCH.config.routes if r.name == rule).pool
+        ):
+            assert decision.unit == unit
+        assert decision.observers == tuple(o for o in observers if o != decision.unit)
+        if decision.rule != TRIAGE_RULE:
+            assert decision.tried[-1].rule == decision.rule  # the walk stops where it decided
