@@ -174,7 +174,6 @@ CHUNSHAN_BOXES: list[tuple[tuple[str, ...], Box]] = [
 CHUNSHAN_PEER_BOX: Box = (125.210, 43.705, 125.490, 43.795)  # Nanling County
 OUTSIDE_BOX: Box = (126.000, 44.300, 126.200, 44.500)  # nobody's
 CHUNSHAN_PEER_CODES = ("229920", "229920001", "229920101001")
-CHUNSHAN_UNKNOWN_CODES = ("229905", "229901009", "229999001")
 #: The grass-roots unit of each area; a community committee takes only some categories.
 CHUNSHAN_OWNER = {
     "229901001001": "hongqi-community",
@@ -242,8 +241,12 @@ def expect_chunshan(
     chain: tuple[str, ...],
     peer: str | None,
     clock: Clock,
+    full: frozenset[str] = frozenset(),
 ) -> Expected:
-    """docs/examples.md, Chunshan: the table read top to bottom, first row that fits."""
+    """docs/examples.md, Chunshan: the table read top to bottom, first row that fits.
+
+    ``full`` names the counselling rotas that already have their full load of open tasks.
+    """
     if peer:
         return Expected(transfer_to=peer)
     copies = []
@@ -251,12 +254,17 @@ def expect_chunshan(
         copies.append("duty-leader")
     if category == "epidemic.quarantine":
         copies.append("epidemic-team")
-    unit = _chunshan_unit(category, urgency, channel, chain, clock)
+    unit = _chunshan_unit(category, urgency, channel, chain, clock, full)
     return Expected(unit, observers=tuple(c for c in copies if c != unit))
 
 
 def _chunshan_unit(
-    category: str, urgency: str, channel: str, chain: tuple[str, ...], clock: Clock
+    category: str,
+    urgency: str,
+    channel: str,
+    chain: tuple[str, ...],
+    clock: Clock,
+    full: frozenset[str],
 ) -> str | None:
     if _is(category, "consult"):
         return "call-centre"
@@ -279,8 +287,9 @@ def _chunshan_unit(
         return "night-convoy"
     if _is(category, "assistance") and clock.business:
         return "assistance-team"
-    if _is(category, "counselling"):
-        return "counselling-day" if clock.day_rota else "counselling-night"
+    on_duty = "counselling-day" if clock.day_rota else "counselling-night"
+    if _is(category, "counselling") and on_duty not in full:
+        return on_duty
     if category == "control.complaint" and channel in ("web", "app"):
         return "supervision-office"
     if _is(category, "supplies") and "229903" in chain:
@@ -317,14 +326,12 @@ def _point(rng: random.Random, box: Box) -> tuple[float, float]:
 def _place_lunan(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...], str | None]:
     """Lunan has no outlines: a map point alone places nothing; with a code, the code decides."""
     ours = ["130202", *LUNAN_PARENT]
-    how = rng.choices(["code", "point", "both", "peer", "unknown"], [70, 8, 12, 6, 4])[0]
+    how = rng.choices(["code", "point", "both", "peer"], [72, 10, 12, 6])[0]
     point = _point(rng, (118.10, 39.58, 118.25, 39.68))
     if how == "point":
         return {"lat": point[0], "lon": point[1]}, (), None
     if how == "peer":
         return {"area_code": rng.choice(("130203", "130203001", "130203101"))}, (), "lubei"
-    if how == "unknown":
-        return {"area_code": rng.choice(("130204", "130202009", "130299001"))}, (), None
     code = rng.choice(ours)
     where: dict[str, Any] = {"area_code": code}
     if how == "both":
@@ -333,11 +340,15 @@ def _place_lunan(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...], s
 
 
 def _place_chunshan(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...], str | None]:
-    """A code, a map point, or both; the code wins when both are given, even one we don't know."""
+    """A code, a map point, or both; the code wins when both are given.
+
+    Every code is ours or the peer's: the intake refuses any other (422), so such
+    a request never reaches the router.
+    """
     ours = ["229900", *CHUNSHAN_PARENT]
     how = rng.choices(
-        ["code", "point", "agree", "disagree", "peer-code", "peer-point", "unknown", "outside"],
-        [40, 30, 8, 5, 5, 5, 4, 3],
+        ["code", "point", "agree", "disagree", "peer-code", "peer-point", "outside"],
+        [42, 30, 8, 6, 4, 4, 6],
     )[0]
     if how == "point":
         chain, box = rng.choice(CHUNSHAN_BOXES)
@@ -351,20 +362,16 @@ def _place_chunshan(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...]
     if how == "disagree":  # a point anywhere (ours, the peer's, nobody's); the code wins
         box = rng.choice([b for _, b in CHUNSHAN_BOXES] + [CHUNSHAN_PEER_BOX, OUTSIDE_BOX])
         lat, lon = _point(rng, box)
-        code = rng.choice([*ours, *CHUNSHAN_PEER_CODES, *CHUNSHAN_UNKNOWN_CODES])
+        code = rng.choice([*ours, *CHUNSHAN_PEER_CODES])
         where = {"area_code": code, "lat": lat, "lon": lon}
         if code in CHUNSHAN_PEER_CODES:
             return where, (), "nanling"
-        if code in CHUNSHAN_UNKNOWN_CODES:
-            return where, (), None
         return where, _chain(CHUNSHAN_PARENT, code), None
     if how == "peer-code":
         return {"area_code": rng.choice(CHUNSHAN_PEER_CODES)}, (), "nanling"
     if how == "peer-point":
         lat, lon = _point(rng, CHUNSHAN_PEER_BOX)
         return {"lat": lat, "lon": lon}, (), "nanling"
-    if how == "unknown":
-        return {"area_code": rng.choice(CHUNSHAN_UNKNOWN_CODES)}, (), None
     if how == "outside":
         lat, lon = _point(rng, OUTSIDE_BOX)
         return {"lat": lat, "lon": lon}, (), None
@@ -372,7 +379,9 @@ def _place_chunshan(rng: random.Random) -> tuple[dict[str, Any], tuple[str, ...]
     return {"area_code": code}, _chain(CHUNSHAN_PARENT, code), None
 
 
-def expect(district: str, sample: Sample, clock: Clock) -> Expected:
+def expect(
+    district: str, sample: Sample, clock: Clock, full: frozenset[str] = frozenset()
+) -> Expected:
     """Where ``sample`` goes at a time like ``clock``, by the district's documented table."""
     request = sample.request
     if district == "lunan":
@@ -384,6 +393,7 @@ def expect(district: str, sample: Sample, clock: Clock) -> Expected:
         sample.chain,
         sample.peer,
         clock,
+        full,
     )
 
 

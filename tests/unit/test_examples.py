@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from hotline.config_cli import config_check
+from hotline.intake.handlers import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.routing import Router, RouteRequest
@@ -31,7 +32,9 @@ def _router(district: str) -> Router:
     return Router(load_config(EXAMPLES / f"{district}.yaml"))
 
 
-def _decided(router: Router, sample: Sample, now: datetime) -> Expected:
+def _decided(
+    router: Router, sample: Sample, now: datetime, load: dict[str, int] | None = None
+) -> Expected:
     where = NewRequest.model_validate(sample.request).location
     request = sample.request
     decision = router.decide(
@@ -44,6 +47,7 @@ def _decided(router: Router, sample: Sample, now: datetime) -> Expected:
             where.lon,
         ),
         now=now,
+        load=load,
     )
     return Expected(decision.unit, decision.transfer_to, decision.observers)
 
@@ -60,10 +64,11 @@ def test_example_passes_config_check_without_warnings(
 
 @pytest.mark.parametrize("district", DISTRICTS)
 def test_samples_are_requests_the_api_takes_and_the_same_every_time(district: str) -> None:
+    router = _router(district)
     made = samples(district, COUNT)
     assert len(made) == COUNT
     for sample in made:
-        NewRequest.model_validate(sample.request)
+        check_request(router, NewRequest.model_validate(sample.request))  # what the intake does
     assert [s.request for s in made] == [s.request for s in samples(district, COUNT)]
     assert [s.request for s in made] != [s.request for s in samples(district, COUNT, seed=7)]
 
@@ -78,6 +83,20 @@ def test_every_sample_goes_where_the_document_says(district: str) -> None:
             if got != sample.expected[moment_name]:
                 wrong.append((moment_name, sample.request, sample.expected[moment_name], got))
     assert not wrong, f"{len(wrong)} differ; the first: {wrong[0]}"
+
+
+def test_a_full_counselling_rota_sends_the_call_down_the_table() -> None:
+    """Row 12's exception: a rota with its full load of open tasks takes no more."""
+    router = _router("chunshan")
+    capacity = {u.id: u.capacity for u in router.config.units if u.capacity}
+    assert capacity == {"counselling-day": 20, "counselling-night": 10}
+    counselling = [s for s in samples("chunshan", COUNT) if s.request["category"] == "counselling"]
+    assert len(counselling) > 20
+    for moment in MOMENTS.values():
+        for sample in counselling:
+            full = _decided(router, sample, moment, load=capacity)
+            assert full == expect("chunshan", sample, Clock.at(moment), frozenset(capacity))
+            assert full != _decided(router, sample, moment) or sample.peer
 
 
 @pytest.mark.parametrize("district", DISTRICTS)
