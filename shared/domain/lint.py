@@ -29,9 +29,7 @@ def _covers(earlier: Match, later: Match, areas: AreaMap) -> bool:
     """Say whether every request that fits ``later`` also fits ``earlier``."""
     if earlier.category and not (
         later.category
-        and all(
-            any(under(c.removeprefix("="), e) for e in earlier.category) for c in later.category
-        )
+        and all(any(_category_covers(e, c) for e in earlier.category) for c in later.category)
     ):
         return False
     if earlier.area and not (
@@ -43,6 +41,17 @@ def _covers(earlier: Match, later: Match, areas: AreaMap) -> bool:
         if mine and not (theirs and set(theirs) <= set(mine)):
             return False
     return all(getattr(earlier, f) in (None, getattr(later, f)) for f in ("hours", "time"))
+
+
+def _category_covers(earlier: str, later: str) -> bool:
+    """Say whether every category the pattern ``later`` matches, ``earlier`` matches too.
+
+    ``=epidemic`` takes ``epidemic`` alone, so it does not cover a later ``epidemic``,
+    which also takes everything under it.
+    """
+    if later.startswith("="):
+        return under(later[1:], earlier)
+    return not earlier.startswith("=") and under(later, earlier)
 
 
 def _always_sends(route: Route) -> bool:

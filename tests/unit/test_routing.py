@@ -254,6 +254,22 @@ def test_lint_finds_shadowed_rules_unrouted_categories_and_unreachable_units() -
     assert lint(EXAMPLE) == []
 
 
+def test_lint_knows_an_exact_category_does_not_cover_the_categories_below_it() -> None:
+    router = district(
+        [
+            {"name": "a alone", "match": {"category": "=a"}, "unit": "p1"},
+            {"name": "all a", "match": {"category": "a"}, "unit": "p2"},
+            {"name": "a.x alone", "match": {"category": "=a.x"}, "unit": "p3"},
+            {"name": "b", "match": {"category": "b"}, "unit": "p3"},
+        ]
+    )
+    messages = [f.message for f in lint(router)]
+    assert messages == [
+        "route 'a.x alone' can never match first: "
+        "route 'all a' above it takes every request it would"
+    ]
+
+
 categories = st.sampled_from([c.id for c in EXAMPLE.config.categories])
 codes = st.sampled_from([None, *[a.id for a in EXAMPLE.config.areas], "130203001"])
 units = st.lists(st.sampled_from(EXAMPLE.config.unit_ids), max_size=3)
