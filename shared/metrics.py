@@ -192,7 +192,7 @@ OUTBOX_OLDEST_AGE = Scraped(
 TICKETS_OPEN = Scraped(
     "hotline_tickets_open",
     "Tickets not yet resolved or transferred, by state (received, assigned, signed-for,"
-    " returned, triage, transfer-pending).",
+    " returned, triage, transfer-pending, reopened).",
     ("district", "state"),
 )
 TASKS_OPEN = Scraped(
