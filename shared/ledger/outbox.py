@@ -77,7 +77,9 @@ def enqueue_once(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxMessage.id)
     )
-    result = session.execute(statement)
-    return bool(getattr(result, "rowcount", 0))
+    return session.execute(statement).first() is not None
