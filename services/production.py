@@ -36,7 +36,9 @@ def run_service(name: str, host: str, port: int) -> int:
                 engine, source, kafka_url, settings.amqp_url, state, settings.redrive_after
             )
         else:
-            service = build_notifier(engine, source, kafka_url, settings.amqp_url, state)
+            service = build_notifier(
+                engine, source, kafka_url, settings.amqp_url, state, settings.notify
+            )
 
         def ready() -> None:
             print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)

@@ -19,7 +19,7 @@ from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service, run
 from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
-from hotline.shared.settings import Settings
+from hotline.shared.settings import NotifySettings, Settings
 from hotline.shared.streams.tansu import TansuBroker
 
 
@@ -30,6 +30,7 @@ def embedded_settings(data_dir: Path, kafka_url: str, config_path: str | None) -
         kafka_url=kafka_url,
         amqp_url=f"sqla+sqlite:///{(data_dir / 'queues.sqlite').resolve()}",
         config_path=config_path,
+        notify=NotifySettings.from_env(),
     )
 
 
@@ -55,7 +56,9 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
                     state,
                     settings.redrive_after,
                 ),
-                build_notifier(engine, source, settings.kafka_url, settings.amqp_url, state),
+                build_notifier(
+                    engine, source, settings.kafka_url, settings.amqp_url, state, settings.notify
+                ),
                 Service("config", loops=[source.watch]),
             ]
             base = f"http://{host}:{port}"

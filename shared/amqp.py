@@ -28,6 +28,8 @@ from hotline.shared import metrics
 from hotline.shared.names import (
     TRIAGE_ROUTING_KEY,
     exchange_name,
+    notify_queue_name,
+    notify_routing_key,
     triage_queue_name,
     unit_queue_name,
     unit_routing_key,
@@ -131,10 +133,30 @@ def triage_queue(district: str) -> Queue:
     )
 
 
-def _district_queues(district: str, unit_ids: Iterable[str]) -> list[Queue]:
+def notify_queue(district: str, channel: str) -> Queue:
+    """A gateway's durable queue (``sms``, ``wechat``...), bound to ``notify.<channel>``.
+
+    Declared by the notifier, so notifications wait there while the gateway is away.
+    """
+    return Queue(
+        notify_queue_name(district, channel),
+        exchange=district_exchange(district),
+        routing_key=notify_routing_key(channel),
+        durable=True,
+        queue_arguments={
+            "x-dead-letter-exchange": _dead_letter_exchange(district).name,
+            "x-dead-letter-routing-key": DEAD_LETTER_KEY,
+        },
+    )
+
+
+def _district_queues(
+    district: str, unit_ids: Iterable[str], channels: Iterable[str] = ()
+) -> list[Queue]:
     """Every queue a publisher must declare: over SQLite, bindings live only in its memory."""
     units = [unit_queue(district, u) for u in unit_ids]
-    return [*units, triage_queue(district), dead_letter_queue(district)]
+    gateways = [notify_queue(district, c) for c in channels]
+    return [*units, *gateways, triage_queue(district), dead_letter_queue(district)]
 
 
 @dataclass(frozen=True)
@@ -153,21 +175,23 @@ class AmqpPublisher:
     publish drops the connection and raises, and the relay retries later.
     """
 
-    def __init__(self, url: str, district: str, unit_ids: Iterable[str]) -> None:
+    def __init__(
+        self, url: str, district: str, unit_ids: Iterable[str], channels: Iterable[str] = ()
+    ) -> None:
         self._url = url
         self._district = district
-        self._queues = _district_queues(district, unit_ids)
+        self._queues = _district_queues(district, unit_ids, channels)
         self._stale = False
         self._connection: Connection | None = None
         self._producer: Producer | None = None
 
-    def set_units(self, unit_ids: Iterable[str]) -> None:
-        """Declare the queues of a new unit list (after a config reload) on next publish.
+    def set_units(self, unit_ids: Iterable[str], channels: Iterable[str] = ()) -> None:
+        """Declare the queues of a new unit (and gateway) list after a reload, on next publish.
 
         Only flags the change: the relay's worker thread reconnects before its
         next publish, so a reload never closes a connection under a publish.
         """
-        self._queues = _district_queues(self._district, unit_ids)
+        self._queues = _district_queues(self._district, unit_ids, channels)
         self._stale = True
 
     def _ready(self) -> Producer:

@@ -66,7 +66,9 @@ def outbox_backlog(
     with sessions() as session:
         count, oldest = session.execute(
             select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.relay == relay, OutboxMessage.published_at.is_(None)
+                OutboxMessage.relay == relay,
+                OutboxMessage.published_at.is_(None),
+                OutboxMessage.dead_at.is_(None),
             )
         ).one()
     if isinstance(oldest, str):  # SQLite hands an aggregate's timestamp back as text

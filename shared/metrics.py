@@ -119,6 +119,19 @@ ESCALATIONS = Counter(
     "Escalation steps fired because a clock ran out.",
     ["district", "unit", "category", "urgency", "level"],
 )
+NOTIFICATIONS = Counter(
+    "hotline_notifications_total",
+    "Notification deliveries by channel (sms, wechat... over AMQP; webhook; email) and outcome:"
+    " sent (the gateway's broker or the receiver took it), failed-try (refused; tried again"
+    " after a backoff), dead-lettered (refused too often: kept in the ledger, never tried again).",
+    ["district", "channel", "outcome"],
+)
+FEEDBACK = Counter(
+    "hotline_feedback_total",
+    "Citizens' satisfaction with resolved tickets, as the feedback group recorded it"
+    " (satisfied, basically-satisfied, dissatisfied).",
+    ["district", "result"],
+)
 EVENTS_CONSUMED = Counter(
     "hotline_events_consumed_total",
     "Events read from the district's events stream by the notifier.",
@@ -179,7 +192,7 @@ OUTBOX_OLDEST_AGE = Scraped(
 TICKETS_OPEN = Scraped(
     "hotline_tickets_open",
     "Tickets not yet resolved or transferred, by state (received, assigned, signed-for,"
-    " returned, triage, transfer-pending).",
+    " returned, triage, transfer-pending, reopened).",
     ("district", "state"),
 )
 TASKS_OPEN = Scraped(

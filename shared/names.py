@@ -49,3 +49,13 @@ def triage_queue_name(district: str) -> str:
 
 #: The routing key of tickets for manual triage.
 TRIAGE_ROUTING_KEY = "triage"
+
+
+def notify_routing_key(channel: str) -> str:
+    """The routing key a district's notification gateway (``sms``, ``wechat``...) consumes."""
+    return f"notify.{channel}"
+
+
+def notify_queue_name(district: str, channel: str) -> str:
+    """The durable queue that holds a gateway's notifications until it takes them."""
+    return f"{district}.notify.{channel}"

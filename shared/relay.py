@@ -5,13 +5,18 @@ short lease before publishing (``SKIP LOCKED`` on PostgreSQL, so replicas
 share the work) and marked published only after the broker confirmed them.
 A row published again after a crash carries the redelivery flag, so a unit
 never sees the same task twice as new.
+
+Rows of the ``webhook`` and ``smtp`` transports (notifications) are delivered
+by :mod:`hotline.shared.delivery` senders, each on its own: a refused one
+waits (its lease is the backoff) and is tried again, and after the retry
+policy's limit it is dead-lettered: kept, marked, logged and counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -20,6 +25,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.shared import metrics
+from hotline.shared.delivery import DeliveryFailed, RetryPolicy, Sender
 from hotline.shared.gauges import outbox_backlog, refreshing
 from hotline.shared.ledger.schema import OutboxMessage
 from hotline.shared.waiting import wait_for_event
@@ -54,6 +60,27 @@ class _Claimed:
     message_id: str
     payload: dict[str, Any]
     redelivered: bool
+    tries: int = 1
+    notification: bool = False
+
+    @property
+    def channel(self) -> str:
+        """The notification channel, for the metric's label."""
+        return str(self.payload.get("channel", self.transport))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+#: Transports the relay delivers itself, row by row, through a Sender.
+DIRECT = ("webhook", "smtp")
+
+
+def _claimed(row: OutboxMessage) -> _Claimed:
+    """A claimed row as the relay works on it; ``tries`` counts the try about to be made."""
+    return _Claimed(
+        row.id, row.transport, row.target, row.key, row.message_id, row.payload, row.tries > 0,
+        row.tries + 1, row.dedup_key is not None,
+    )  # fmt: skip
 
 
 class Relay:
@@ -70,6 +97,8 @@ class Relay:
         batch: int = 500,
         poll_seconds: float = 0.5,
         linger_seconds: float = 0.005,
+        senders: Mapping[str, Sender] | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
     ) -> None:
         self.name = name
         self.district = district
@@ -79,6 +108,8 @@ class Relay:
         self._batch = batch
         self._poll = poll_seconds
         self._linger = linger_seconds
+        self._senders = dict(senders or {})
+        self._retry = retry
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -130,6 +161,7 @@ class Relay:
         if not claimed:
             return 0
         done: list[int] = []
+        refused: dict[int, str] = {}
         failure: Exception | None = None
         streamed = [c for c in claimed if c.transport == "kafka"]
         queued = [c for c in claimed if c.transport == "amqp"]
@@ -145,8 +177,17 @@ class Relay:
                 done += [c.id for c in queued]
             except Exception as exc:
                 failure = exc
-        await asyncio.to_thread(self._settle, done, [c.id for c in claimed if c.id not in done])
+        direct = [c for c in claimed if c.transport in DIRECT]
+        if direct:
+            errors = await asyncio.gather(*(self._deliver(c) for c in direct))
+            done += [c.id for c, error in zip(direct, errors, strict=True) if error is None]
+            refused = {c.id: e for c, e in zip(direct, errors, strict=True) if e is not None}
+        released = [c.id for c in claimed if c.id not in done and c.id not in refused]
+        dead = await asyncio.to_thread(
+            self._settle, done, released, self._refusals(direct, refused)
+        )
         metrics.OUTBOX_PUBLISHED.labels(district=self.district, relay=self.name).inc(len(done))
+        self._count(claimed, set(done), refused, dead)
         if failure is not None:
             raise failure
         return len(done)
@@ -162,6 +203,59 @@ class Relay:
         items = [(r.target, r.payload, r.message_id, r.redelivered) for r in rows]
         await asyncio.to_thread(self._queue.publish_many, items)
 
+    async def _deliver(self, row: _Claimed) -> str | None:
+        """Hand one row to its sender; the error if it was not delivered."""
+        sender = self._senders.get(row.transport)
+        if sender is None:
+            return f"relay {self.name} has no {row.transport} sender (see the settings)"
+        try:
+            await asyncio.to_thread(sender.send, row.target, row.payload, row.message_id)
+        except DeliveryFailed as exc:
+            return str(exc)
+        except Exception as exc:  # a sender's bug must not stop the other rows
+            log.exception("relay %s: sending row %s failed", self.name, row.id)
+            return repr(exc)
+        return None
+
+    def _refusals(
+        self, rows: list[_Claimed], refused: dict[int, str]
+    ) -> dict[int, tuple[str, datetime | None, bool]]:
+        """For each refused row: its error, when to try again, and whether it is dead now."""
+        now = _now()
+        out: dict[int, tuple[str, datetime | None, bool]] = {}
+        for row in rows:
+            if row.id not in refused:
+                continue
+            if row.tries >= self._retry.max_tries:
+                out[row.id] = (refused[row.id], None, True)
+            else:
+                out[row.id] = (refused[row.id], now + self._retry.backoff(row.tries), False)
+        return out
+
+    def _count(
+        self, claimed: list[_Claimed], done: set[int], refused: dict[int, str], dead: set[int]
+    ) -> None:
+        for row in claimed:
+            if not row.notification:
+                continue
+            if row.id in done:
+                outcome = "sent"
+            elif row.id in dead:
+                outcome = "dead-lettered"
+                log.error(
+                    "relay %s: dead-lettered notification %s to %s after %d tries: %s",
+                    self.name, row.message_id, row.target, row.tries, refused[row.id],
+                )  # fmt: skip
+            elif row.id in refused:
+                outcome = "failed-try"
+                log.warning(
+                    "relay %s: notification %s to %s refused (try %d): %s",
+                    self.name, row.message_id, row.target, row.tries, refused[row.id],
+                )  # fmt: skip
+            else:
+                continue  # its broker is down: the relay retries the batch
+            metrics.NOTIFICATIONS.labels(self.district, row.channel, outcome).inc()
+
     def _claim(self) -> list[_Claimed]:
         """Take a lease on the oldest pending rows, counting the try before publishing."""
         now = datetime.now(UTC)
@@ -171,16 +265,14 @@ class Relay:
                 .where(
                     OutboxMessage.relay == self.name,
                     OutboxMessage.published_at.is_(None),
+                    OutboxMessage.dead_at.is_(None),
                     (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
                 )
                 .order_by(OutboxMessage.id)
                 .limit(self._batch)
                 .with_for_update(skip_locked=True)
             ).all()
-            claimed = [
-                _Claimed(r.id, r.transport, r.target, r.key, r.message_id, r.payload, r.tries > 0)
-                for r in rows
-            ]
+            claimed = [_claimed(r) for r in rows]
             if rows:
                 session.execute(
                     update(OutboxMessage)
@@ -189,9 +281,19 @@ class Relay:
                 )
         return claimed
 
-    def _settle(self, published: list[int], failed: list[int]) -> None:
-        """Mark what the brokers confirmed; release the rest for the next try."""
+    def _settle(
+        self,
+        published: list[int],
+        failed: list[int],
+        refused: dict[int, tuple[str, datetime | None, bool]] | None = None,
+    ) -> set[int]:
+        """Mark what the brokers confirmed; release the rest for the next try.
+
+        A refused row waits out its backoff (its lease) or, at the limit, is
+        dead-lettered; returns the ids dead-lettered now.
+        """
         now = datetime.now(UTC)
+        dead: set[int] = set()
         with self._sessions.begin() as session:
             if published:
                 session.execute(
@@ -205,3 +307,16 @@ class Relay:
                     .where(OutboxMessage.id.in_(failed))
                     .values(claimed_until=None)
                 )
+            for row_id, (error, retry_at, is_dead) in (refused or {}).items():
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row_id)
+                    .values(
+                        claimed_until=retry_at,
+                        last_error=error[:2000],
+                        dead_at=now if is_dead else None,
+                    )
+                )
+                if is_dead:
+                    dead.add(row_id)
+        return dead

@@ -15,6 +15,41 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """How the notifier reaches webhooks and e-mail, from the environment.
+
+    ``webhook_secret`` (``HOTLINE_WEBHOOK_SECRET``) signs every webhook of the
+    district; ``smtp_url`` (``HOTLINE_SMTP_URL``, ``smtp://host:port``, or
+    ``smtps://user:password@host:465``) and ``smtp_from`` (``HOTLINE_SMTP_FROM``)
+    send e-mail; ``max_tries`` (``HOTLINE_NOTIFY_MAX_TRIES``) refusals
+    dead-letter a notification. Without a secret or an SMTP URL, notifications
+    on that channel fail and end dead-lettered, visible and counted.
+    """
+
+    webhook_secret: str | None = None
+    smtp_url: str | None = None
+    smtp_from: str = "hotline@localhost"
+    max_tries: int = 8
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> NotifySettings:
+        """Read the ``HOTLINE_WEBHOOK_SECRET``, ``HOTLINE_SMTP_*`` and retry variables."""
+        env = os.environ if env is None else env
+        smtp_url = env.get("HOTLINE_SMTP_URL") or None
+        if smtp_url is not None and not smtp_url.startswith(("smtp://", "smtps://")):
+            raise SettingsError(f"HOTLINE_SMTP_URL: {smtp_url!r} is not smtp://host:port")
+        tries = env.get("HOTLINE_NOTIFY_MAX_TRIES", "8")
+        if not tries.isdigit() or int(tries) < 1:
+            raise SettingsError(f"HOTLINE_NOTIFY_MAX_TRIES: {tries!r} is not a whole number >= 1")
+        return cls(
+            webhook_secret=env.get("HOTLINE_WEBHOOK_SECRET") or None,
+            smtp_url=smtp_url,
+            smtp_from=env.get("HOTLINE_SMTP_FROM") or cls.smtp_from,
+            max_tries=int(tries),
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where the ledger, the brokers and the district file are.
 
@@ -27,6 +62,7 @@ class Settings:
     amqp_url: str
     config_path: str | None = None
     redrive_after: timedelta = timedelta(seconds=30)
+    notify: NotifySettings = NotifySettings()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -51,4 +87,5 @@ class Settings:
             amqp_url=env["HOTLINE_AMQP_URL"],
             config_path=env.get("HOTLINE_CONFIG") or None,
             redrive_after=redrive,
+            notify=NotifySettings.from_env(env),
         )

@@ -200,15 +200,17 @@ def start_embedded(
     example: Path = EXAMPLE,
     district: str | None = None,
     port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> System:
-    """``hotline up`` as one process, its data under ``tmp_path``, its web on ``port`` (any)."""
+    """``hotline up`` as one process, its data under ``tmp_path``, its web on ``port`` (any);
+    ``env`` adds settings (``HOTLINE_WEBHOOK_SECRET``...)."""
     district, config = district_file(tmp_path, edit, example, district)
     port = port or free_port()
     data = tmp_path / "var"
     proc = Proc(
         "up",
         ["up", "--config", str(config), "--port", str(port), "--data-dir", str(data)],
-        _base_env(),
+        _base_env() | (env or {}),
         port,
         tmp_path / "up.log",
     )

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.intake import handlers, sla_api
+from hotline.intake import feedback_api, handlers, sla_api
 from hotline.intake.schemas import (
     Assign,
     AssignmentOut,
@@ -196,7 +196,10 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
     @router.post("/{ticket_id}/resolve", response_model=TicketOut)
     async def resolve(ticket_id: str, body: Resolve) -> TicketOut:
         """The unit finishes the task with a result."""
-        acted = await _run(ctx, lambda s, now: _acted(s, handlers.resolve(s, ticket_id, body, now)))
+        config = ctx.source.config
+        acted = await _run(
+            ctx, lambda s, now: _acted(s, handlers.resolve(s, ticket_id, body, now, config))
+        )
         metrics.TASKS_RESOLVED.labels(district, body.unit_id, top_category(acted.category)).inc()
         return acted
 
@@ -211,6 +214,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
 
     app.include_router(router)
     app.include_router(sla_api.router(ctx))
+    app.include_router(feedback_api.router(ctx))
 
 
 def _acted(session: Session, acted: handlers.Acted) -> TicketOut:

@@ -18,7 +18,7 @@ from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import Router
 from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
-from hotline.shared.ledger import clocks, dispatch, history
+from hotline.shared.ledger import clocks, dispatch, history, notifications
 from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
@@ -66,7 +66,8 @@ def route_message(ticket: Ticket) -> dict[str, object]:
     return {"ticket_id": ticket.id, "attempt": ticket.attempt, "district": ticket.district}
 
 
-def _ask_router(session: Session, ticket: Ticket, now: datetime) -> None:
+def ask_router(session: Session, ticket: Ticket, now: datetime) -> None:
+    """Owe the ticket a routing decision at its current attempt (new, returned, reopened)."""
     enqueue(
         session,
         relay=RELAY,
@@ -146,7 +147,7 @@ def submit(
     session.add(ticket)
     session.flush()  # the ticket row must exist before the rows that refer to it
     history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
-    _ask_router(session, ticket, now)
+    ask_router(session, ticket, now)
     return Submitted(ticket, created=True)
 
 
@@ -212,8 +213,13 @@ def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> 
     return acted
 
 
-def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> Acted:
-    """The unit finishes the task with a result; every clock stops (a response came with it)."""
+def resolve(
+    session: Session, ticket_id: str, body: Resolve, now: datetime, config: DistrictConfig
+) -> Acted:
+    """The unit finishes the task with a result; every clock stops (a response came with it).
+
+    The caller is told, at the phone they gave, through the district's citizen channel.
+    """
     acted = current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
@@ -225,6 +231,7 @@ def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> A
         session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
         unit_id=body.unit_id, data={"result": body.result},
     )  # fmt: skip
+    notifications.tell_citizen(session, config, ticket, body.result, now)
     return acted
 
 
@@ -241,5 +248,5 @@ def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -
         session, ticket, EventType.RETURNED, relay=RELAY, now=now,
         unit_id=body.unit_id, data={"reason": body.reason},
     )  # fmt: skip
-    _ask_router(session, ticket, now)
+    ask_router(session, ticket, now)
     return acted

@@ -23,7 +23,7 @@ from hotline.shared.domain.config import Clock, Counting, DistrictConfig, Role
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.sla import keeper_for, next_repeat
 from hotline.shared.domain.ticket import WITH_UNIT, State
-from hotline.shared.ledger import clocks, history
+from hotline.shared.ledger import clocks, history, notifications
 from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
@@ -184,6 +184,7 @@ def _fire(
         payload=message,
         now=now,
     )
+    notifications.tell_escalation(session, config, ticket, message)
     if step.repeat_every_seconds:
         _schedule_repeat(session, config, step, now)
     late = message["late_seconds"]

@@ -12,6 +12,13 @@ from hotline.notifier.handlers import RELAY
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.amqp import AmqpPublisher
 from hotline.shared.config_source import ConfigSource
+from hotline.shared.delivery import (
+    RetryPolicy,
+    Sender,
+    SmtpSender,
+    SmtpSettings,
+    WebhookSender,
+)
 from hotline.shared.gauges import refreshing, ticket_gauges
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
@@ -19,14 +26,33 @@ from hotline.shared.ledger.exclusive import single_on_sqlite
 from hotline.shared.metrics import Sample
 from hotline.shared.names import events_topic
 from hotline.shared.relay import Relay
+from hotline.shared.settings import NotifySettings
 from hotline.shared.streams.app import StreamRunner
 from hotline.shared.streams.publisher import KafkaPublisher
 
 
+def senders(notify: NotifySettings) -> dict[str, Sender]:
+    """The webhook and e-mail senders the settings allow (none without a secret or a server)."""
+    out: dict[str, Sender] = {}
+    if notify.webhook_secret:
+        out["webhook"] = WebhookSender(notify.webhook_secret)
+    if notify.smtp_url:
+        out["smtp"] = SmtpSender(SmtpSettings(notify.smtp_url, notify.smtp_from))
+    return out
+
+
 def build(
-    engine: Engine, source: ConfigSource, kafka_url: str, amqp_url: str, data_dir: Path
+    engine: Engine,
+    source: ConfigSource,
+    kafka_url: str,
+    amqp_url: str,
+    data_dir: Path,
+    notify: NotifySettings | None = None,
 ) -> Service:
     """The notifier: escalates from the ledger's deadlines, measures from the events stream.
+
+    Its relay delivers every notification, whoever wrote it: AMQP gateways,
+    signed webhooks and e-mail, with retries and dead-lettering.
 
     It also reports where the district's tickets stand (open by state, each unit's
     tasks, overdue tasks): one process per district does, the one that owns the clocks.
@@ -35,8 +61,8 @@ def build(
     guard = single_on_sqlite(engine, "notifier")
     sessions = make_sessions(engine)
     config = source.config
-    amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids)
-    source.on_reload(lambda new: amqp.set_units(new.unit_ids))
+    amqp = AmqpPublisher(amqp_url, config.district, config.unit_ids, config.gateway_channels)
+    source.on_reload(lambda new: amqp.set_units(new.unit_ids, new.gateway_channels))
 
     async def observe_events(stream: Any) -> None:
         async for batch in stream.take(500, within=0.05):
@@ -47,7 +73,11 @@ def build(
         app.agent(topic, name=f"{config.district}-observe")(observe_events)
 
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
-    relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
+    notify = notify or NotifySettings()
+    relay = Relay(
+        RELAY, config.district, sessions, KafkaPublisher(runner), amqp,
+        senders=senders(notify), retry=RetryPolicy(max_tries=notify.max_tries),
+    )  # fmt: skip
     worker = NotifierWorker(sessions, lambda: source.config, relay.wake)
 
     def tickets() -> list[Sample]:

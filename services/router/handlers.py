@@ -20,7 +20,7 @@ from hotline.shared.ledger import dispatch
 from hotline.shared.ledger.schema import Assignment, Ticket
 
 RELAY = dispatch.RELAY
-AWAITING = (State.RECEIVED.value, State.RETURNED.value)
+AWAITING = (State.RECEIVED.value, State.RETURNED.value, State.REOPENED.value)
 
 
 class BadMessage(Exception):

@@ -88,11 +88,57 @@ class Category(_Model):
     name: str
 
 
-class Contact(_Model):
-    """Where a unit's people are reached."""
+#: Contact channels the notifier delivers itself; any other channel name is a gateway
+#: the district runs (SMS, WeChat, phone...) reached over AMQP as ``notify.<channel>``.
+WEBHOOK = "webhook"
+EMAIL = "email"
 
-    channel: str
-    address: str
+_CHANNEL = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Contact(_Model):
+    """Where a unit's people are reached, and through which channel.
+
+    ``webhook``: ``address`` is an ``http(s)://`` URL that gets a signed POST;
+    ``email``: an e-mail address; anything else (``sms``, ``wechat``, ``phone``)
+    names a gateway that consumes AMQP routing key ``notify.<channel>``.
+    """
+
+    channel: str = Field(pattern=_CHANNEL, max_length=32)
+    address: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _address_fits(self) -> Contact:
+        if self.channel == WEBHOOK and not re.match(r"^https?://[^\s/]+", self.address):
+            raise ValueError(f"webhook address {self.address!r} must be an http(s):// URL")
+        if self.channel == EMAIL and not re.match(r"^[^@\s]+@[^@\s]+$", self.address):
+            raise ValueError(f"email address {self.address!r} is not name@domain")
+        return self
+
+    @property
+    def gateway(self) -> bool:
+        """Whether a district gateway delivers it (over AMQP), not the notifier itself."""
+        return self.channel not in (WEBHOOK, EMAIL)
+
+
+class NotificationPolicy(_Model):
+    """How the district tells citizens and what their feedback does.
+
+    ``citizen_channel`` is the gateway (``notify.<channel>`` over AMQP) that
+    tells the caller their ticket is resolved, at the phone number they gave;
+    ``reopen_on_dissatisfied`` is what a ``dissatisfied`` feedback does when it
+    does not say itself.
+    """
+
+    citizen_channel: str = Field(default="sms", pattern=_CHANNEL, max_length=32)
+    reopen_on_dissatisfied: bool = True
+
+    @field_validator("citizen_channel")
+    @classmethod
+    def _a_gateway(cls, value: str) -> str:
+        if value in (WEBHOOK, EMAIL):
+            raise ValueError("the citizen is told at their phone: name a gateway such as sms")
+        return value
 
 
 class Weekday(StrEnum):
@@ -468,6 +514,7 @@ class DistrictConfig(_Model):
     routes: tuple[Route, ...] = ()
     peers: tuple[Peer, ...] = ()
     sla: SlaPolicy = SlaPolicy()
+    notifications: NotificationPolicy = NotificationPolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DistrictConfig:
@@ -587,6 +634,13 @@ class DistrictConfig(_Model):
     def unit_ids(self) -> tuple[str, ...]:
         """Every unit's id, in file order."""
         return tuple(u.id for u in self.units)
+
+    @property
+    def gateway_channels(self) -> tuple[str, ...]:
+        """The AMQP gateway channels the district's notifications use, citizen's first."""
+        names = [self.notifications.citizen_channel]
+        names += [c.channel for u in self.units for c in u.contacts if c.gateway]
+        return tuple(dict.fromkeys(names))
 
     def unit(self, unit_id: str) -> Unit | None:
         """The unit with this id, if the district has one."""

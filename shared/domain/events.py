@@ -27,3 +27,5 @@ class EventType(StrEnum):
     EXTENSION_REQUESTED = "extension-requested"
     EXTENSION_APPROVED = "extension-approved"
     EXTENSION_REFUSED = "extension-refused"
+    FEEDBACK_RECORDED = "feedback-recorded"
+    REOPENED = "reopened"

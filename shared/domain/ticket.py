@@ -38,7 +38,8 @@ class State(StrEnum):
     unit; ``triage`` means no rule (or no remaining unit) fits and a dispatcher
     must assign it by hand; ``transfer-pending`` means the request belongs to
     another district whose intake has not yet confirmed it; ``transferred``
-    means that district has it now.
+    means that district has it now; ``reopened`` means the citizen was
+    dissatisfied with the result and the router owes it a unit again.
     """
 
     RECEIVED = "received"
@@ -49,6 +50,7 @@ class State(StrEnum):
     TRANSFER_PENDING = "transfer-pending"
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"
+    REOPENED = "reopened"
 
 
 class Action(StrEnum):
@@ -62,6 +64,8 @@ class Action(StrEnum):
     TRANSFER = "transfer"
     CONFIRM_TRANSFER = "confirm-transfer"
     REPORT_PROGRESS = "report-progress"
+    RECORD_FEEDBACK = "record-feedback"
+    REOPEN = "reopen"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
@@ -80,6 +84,13 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.SIGNED_FOR, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RESOLVE): State.RESOLVED,
     (State.SIGNED_FOR, Action.REPORT_PROGRESS): State.SIGNED_FOR,
+    # The feedback group tells the citizen the result; a dissatisfied one may reopen it,
+    # and the router routes it again (a new attempt, fresh clocks).
+    (State.RESOLVED, Action.RECORD_FEEDBACK): State.RESOLVED,
+    (State.RESOLVED, Action.REOPEN): State.REOPENED,
+    (State.REOPENED, Action.ASSIGN): State.ASSIGNED,
+    (State.REOPENED, Action.SEND_TO_TRIAGE): State.TRIAGE,
+    (State.REOPENED, Action.TRANSFER): State.TRANSFER_PENDING,
 }
 
 #: States in which a unit holds the task and its clocks run.

@@ -10,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hotline.shared.ledger.schema import OutboxMessage
 
-Transport = Literal["kafka", "amqp"]
+#: ``webhook`` and ``smtp`` rows are delivered by the relay itself, one row at a time,
+#: retried with backoff and dead-lettered after a limit; see ``hotline.shared.delivery``.
+Transport = Literal["kafka", "amqp", "webhook", "smtp"]
 
 
 def enqueue(
@@ -41,3 +44,42 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def enqueue_once(
+    session: Session,
+    *,
+    relay: str,
+    transport: Transport,
+    target: str,
+    key: str,
+    dedup_key: str,
+    payload: dict[str, Any],
+    now: datetime,
+) -> bool:
+    """Add a message unless one with ``dedup_key`` was ever written; say whether it was added.
+
+    ``INSERT ... ON CONFLICT DO NOTHING`` on the unique key: a second writer
+    (a step fired again, a restart, a replica) adds nothing and does not
+    spoil the caller's transaction. The key is also the message id.
+    """
+    values = {
+        "relay": relay,
+        "transport": transport,
+        "target": target,
+        "key": key,
+        "message_id": dedup_key[:100],
+        "dedup_key": dedup_key,
+        "payload": payload,
+        "created_at": now,
+        "tries": 0,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(OutboxMessage)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxMessage.id)
+    )
+    return session.execute(statement).first() is not None

@@ -221,6 +221,12 @@ class OutboxMessage(Base):
 
     ``relay`` names the service whose relay publishes it; ``tries`` counts
     publish attempts, so a copy sent again after a crash is marked as a repeat.
+
+    A notification carries a ``dedup_key`` (ticket, attempt, clock, level,
+    repeat, contact; or ticket, ``resolved``, attempt for the citizen), unique,
+    so a step fired again or a restart never writes a second one. A
+    notification the receiver refused ``tries`` times is dead-lettered: kept,
+    with ``dead_at`` and ``last_error`` set, and never tried again.
     """
 
     __tablename__ = "outbox"
@@ -236,8 +242,12 @@ class OutboxMessage(Base):
     claimed_until: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     tries: Mapped[int] = mapped_column(Integer, default=0)
+    dedup_key: Mapped[str | None] = mapped_column(String(300))
+    dead_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
+        UniqueConstraint("dedup_key", name="uq_outbox_dedup_key"),
         Index(
             "ix_outbox_pending",
             "relay",

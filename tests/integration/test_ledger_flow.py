@@ -107,7 +107,11 @@ def test_overdue_task_escalates_each_step_once(ledger: Engine) -> None:
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None and ticket.escalation_level == 2
         keys = s.scalars(select(OutboxMessage.target).where(OutboxMessage.relay == "notifier"))
-        assert sorted(keys) == ["escalation.1", "escalation.2", "lunan.events", "lunan.events"]
+        # each step tells the unit's contact (a phone gateway) once
+        assert sorted(keys) == [
+            "escalation.1", "escalation.2", "lunan.events", "lunan.events",
+            "notify.phone", "notify.phone",
+        ]  # fmt: skip
 
 
 def test_wrong_unit_and_illegal_moves_conflict(ledger: Engine) -> None:
@@ -120,7 +124,9 @@ def test_wrong_unit_and_illegal_moves_conflict(ledger: Engine) -> None:
     ):
         intake.sign_for(s, ticket_id, wrong_unit, T0)
     with pytest.raises(intake.Conflict) as caught, make_sessions(ledger).begin() as s:
-        intake.resolve(s, ticket_id, Resolve(unit_id="friendship-street", result="done"), T0)
+        intake.resolve(
+            s, ticket_id, Resolve(unit_id="friendship-street", result="done"), T0, CONFIG
+        )
     assert caught.value.state.value == "assigned"
     with pytest.raises(intake.NotFound), make_sessions(ledger).begin() as s:
         intake.sign_for(s, "no-such-ticket", SignFor(unit_id="friendship-street"), T0)

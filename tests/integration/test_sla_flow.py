@@ -97,7 +97,8 @@ def test_sign_for_progress_and_resolution_stop_their_clocks_met(ledger: Engine) 
     # A day later only the resolution clock is still running and escalates.
     assert {c for c, _ in _fire(ledger, T0 + timedelta(days=1))} == {"resolution"}
     with make_sessions(ledger).begin() as s:
-        intake.resolve(s, ticket_id, Resolve(unit_id=UNIT, result="done"), T0 + timedelta(days=1))
+        done = Resolve(unit_id=UNIT, result="done")
+        intake.resolve(s, ticket_id, done, T0 + timedelta(days=1), CONFIG)
     assert _clocks(ledger, ticket_id)["resolution"].outcome == "missed"
     assert {c: _stops(c, "met") - before[c] for c in before} == {
         "sign-for": 1, "first-response": 1, "resolution": 0,

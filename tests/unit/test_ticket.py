@@ -16,6 +16,9 @@ from hotline.shared.domain.ticket import Action, IllegalMove, State, is_legal, n
         (State.SIGNED_FOR, Action.RETURN, State.RETURNED),
         (State.RETURNED, Action.ASSIGN, State.ASSIGNED),
         (State.TRIAGE, Action.ASSIGN, State.ASSIGNED),
+        (State.RESOLVED, Action.RECORD_FEEDBACK, State.RESOLVED),
+        (State.RESOLVED, Action.REOPEN, State.REOPENED),
+        (State.REOPENED, Action.ASSIGN, State.ASSIGNED),
     ],
 )
 def test_legal_moves(state: State, action: Action, after: State) -> None:
@@ -30,6 +33,9 @@ def test_legal_moves(state: State, action: Action, after: State) -> None:
         (State.RESOLVED, Action.RETURN),
         (State.RECEIVED, Action.SIGN_FOR),  # nobody holds it yet
         (State.SIGNED_FOR, Action.SIGN_FOR),
+        (State.SIGNED_FOR, Action.RECORD_FEEDBACK),  # not resolved yet
+        (State.SIGNED_FOR, Action.REOPEN),
+        (State.REOPENED, Action.RECORD_FEEDBACK),
     ],
 )
 def test_illegal_moves_name_the_state(state: State, action: Action) -> None:
@@ -40,5 +46,6 @@ def test_illegal_moves_name_the_state(state: State, action: Action) -> None:
     assert state.value in str(caught.value)
 
 
-def test_resolved_is_final() -> None:
-    assert not any(is_legal(State.RESOLVED, a) for a in Action)
+def test_resolved_only_takes_feedback_or_reopens() -> None:
+    legal = {a for a in Action if is_legal(State.RESOLVED, a)}
+    assert legal == {Action.RECORD_FEEDBACK, Action.REOPEN}

@@ -1,0 +1,102 @@
+"""Who is told, written as notifications in the transaction of the event that causes them.
+
+One notification per contact: an escalation step tells the contacts of the
+units its roles stand for, a resolved ticket tells the caller. Each row is an
+outbox row with a unique dedup key, so a step fired again or a restart adds
+nothing; the notifier's relay delivers them (AMQP gateways, webhooks, e-mail).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig
+from hotline.shared.ledger.outbox import Transport, enqueue_once
+from hotline.shared.ledger.schema import Ticket
+from hotline.shared.names import notify_routing_key
+
+#: The relay that delivers every notification, whoever wrote it: the notifier's.
+RELAY = "notifier"
+
+
+def route(contact: Contact) -> tuple[Transport, str]:
+    """The outbox transport and target that reach a contact."""
+    if contact.channel == WEBHOOK:
+        return "webhook", contact.address
+    if contact.channel == EMAIL:
+        return "smtp", contact.address
+    return "amqp", notify_routing_key(contact.channel)
+
+
+def _contact_key(contact: Contact) -> str:
+    """A short, stable name for a contact in a dedup key (the address may be a long URL)."""
+    digest = hashlib.sha256(f"{contact.channel}\n{contact.address}".encode()).hexdigest()
+    return f"{contact.channel}:{digest[:16]}"
+
+
+def _notify(
+    session: Session,
+    ticket: Ticket,
+    contact: Contact,
+    dedup_key: str,
+    message: dict[str, Any],
+    now: datetime,
+) -> bool:
+    transport, target = route(contact)
+    payload = message | {
+        "notification_id": dedup_key,
+        "channel": contact.channel,
+        "address": contact.address,
+    }
+    return enqueue_once(
+        session, relay=RELAY, transport=transport, target=target, key=ticket.id,
+        dedup_key=dedup_key, payload=payload, now=now,
+    )  # fmt: skip
+
+
+def tell_escalation(
+    session: Session, config: DistrictConfig, ticket: Ticket, message: dict[str, Any]
+) -> int:
+    """Enqueue the escalation ``message`` to every contact of the units in its ``told`` list.
+
+    A unit named by several roles is told once, with all of them; a role with
+    no unit in the district file tells nobody. Returns how many were added.
+    """
+    roles: dict[str, list[str]] = {}
+    for told in message["told"]:
+        if told.get("unit_id") is not None:
+            roles.setdefault(told["unit_id"], []).append(told["role"])
+    step = ":".join(str(message[k]) for k in ("attempt", "clock", "level", "repeat"))
+    now = datetime.fromisoformat(message["fired_at"])
+    added = 0
+    for unit_id, unit_roles in roles.items():
+        unit = config.unit(unit_id)
+        for contact in unit.contacts if unit is not None else ():
+            body = message | {"kind": "escalation", "to_unit": unit_id, "roles": unit_roles}
+            key = f"{ticket.id}:{step}:{_contact_key(contact)}"
+            added += _notify(session, ticket, contact, key, body, now)
+    return added
+
+
+def tell_citizen(
+    session: Session, config: DistrictConfig, ticket: Ticket, result: str, now: datetime
+) -> bool:
+    """Enqueue the caller's "your request is resolved" message, once per attempt."""
+    contact = Contact(channel=config.notifications.citizen_channel, address=ticket.caller_phone)
+    message = {
+        "kind": "resolved",
+        "ticket_id": ticket.id,
+        "district": ticket.district,
+        "attempt": ticket.attempt,
+        "unit_id": ticket.unit_id,
+        "category": ticket.category,
+        "caller_name": ticket.caller_name,
+        "result": result,
+        "resolved_at": now.isoformat(),
+    }
+    key = f"{ticket.id}:resolved:{ticket.attempt}"
+    return _notify(session, ticket, contact, key, message, now)
