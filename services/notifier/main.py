@@ -23,6 +23,7 @@ from hotline.shared.gauges import refreshing, ticket_gauges
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.ledger.exclusive import single_on_sqlite
+from hotline.shared.ledger.notifications import unreachable
 from hotline.shared.metrics import Sample
 from hotline.shared.names import events_topic
 from hotline.shared.relay import Relay
@@ -74,9 +75,10 @@ def build(
 
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
     notify = notify or NotifySettings()
+    reach = senders(notify)
     relay = Relay(
         RELAY, config.district, sessions, KafkaPublisher(runner), amqp,
-        senders=senders(notify), retry=RetryPolicy(max_tries=notify.max_tries),
+        senders=reach, retry=RetryPolicy(max_tries=notify.max_tries),
     )  # fmt: skip
     worker = NotifierWorker(sessions, lambda: source.config, relay.wake)
 
@@ -88,6 +90,7 @@ def build(
         checks={
             "notifier.ledger": lambda: ledger_check(engine),
             "notifier.kafka": lambda: None if runner.ready else "not connected to Kafka",
+            "notifier.contacts": lambda: unreachable(source.config, set(reach)),
         },
         critical={"notifier.ledger"},
         streams=[runner],

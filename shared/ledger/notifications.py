@@ -32,6 +32,27 @@ def route(contact: Contact) -> tuple[Transport, str]:
     return "amqp", notify_routing_key(contact.channel)
 
 
+def unreachable(config: DistrictConfig, transports: set[str]) -> str | None:
+    """Name the contacts no sender can reach (a webhook with no secret, e-mail with no server).
+
+    Their notifications would only be dead-lettered after every retry; the
+    health check says so at start instead, so the IT team hears it first.
+    """
+    missing: dict[str, list[str]] = {}
+    for unit in config.units:
+        for contact in unit.contacts:
+            transport, _ = route(contact)
+            if transport != "amqp" and transport not in transports:
+                missing.setdefault(transport, []).append(unit.id)
+    if not missing:
+        return None
+    needs = {"webhook": "HOTLINE_WEBHOOK_SECRET", "smtp": "HOTLINE_SMTP_URL"}
+    return "; ".join(
+        f"{needs[t]} is not set: the {t} contacts of {', '.join(sorted(set(units)))} get nothing"
+        for t, units in sorted(missing.items())
+    )
+
+
 def _contact_key(contact: Contact) -> str:
     """A short, stable name for a contact in a dedup key (the address may be a long URL)."""
     digest = hashlib.sha256(f"{contact.channel}\n{contact.address}".encode()).hexdigest()

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from hotline.shared.config_file import load_config
 from hotline.shared.delivery import RetryPolicy, SmtpSettings, sign, verify
 from hotline.shared.domain.config import Contact, NotificationPolicy
-from hotline.shared.ledger.notifications import route
+from hotline.shared.ledger.notifications import route, unreachable
 from hotline.shared.settings import NotifySettings, SettingsError
 
 README = Path(__file__).parents[2] / "README.md"
@@ -96,3 +96,12 @@ def test_notify_settings_from_the_environment() -> None:
         NotifySettings.from_env({"HOTLINE_SMTP_URL": "mail.example:25"})
     with pytest.raises(SettingsError, match="HOTLINE_NOTIFY_MAX_TRIES"):
         NotifySettings.from_env({"HOTLINE_NOTIFY_MAX_TRIES": "0"})
+
+
+def test_contacts_no_sender_can_reach_are_named_by_the_health_check() -> None:
+    city = load_config(Path(__file__).parents[2] / "shared" / "examples" / "chunshan.yaml")
+    said = unreachable(city, set())
+    assert said is not None and "HOTLINE_SMTP_URL is not set" in said
+    assert "supervision-office" in said
+    assert unreachable(city, {"smtp", "webhook"}) is None
+    assert unreachable(load_config(None), set()) is None  # Lunan's contacts are all gateways
