@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--json", action="store_true", help="print JSON")
     route.set_defaults(run=_route)
 
+    from hotline.token_cli import add_commands as token_commands
+
+    token_commands(sub)
+
     unit = sub.add_parser("unit", help="what a handling unit does")
     unit_sub = unit.add_subparsers(dest="unit_command", required=True)
     listen = unit_sub.add_parser("listen", help="print the tasks arriving in a unit's queue")

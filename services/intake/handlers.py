@@ -167,8 +167,10 @@ def assign_by_hand(
     return ticket
 
 
-def _current_task(session: Session, ticket_id: str, unit_id: str, action: Action) -> Acted:
+def _current_task(session: Session, ticket_id: str, unit_id: str | None, action: Action) -> Acted:
     """Lock the ticket and its current assignment, checking the move and the unit."""
+    if unit_id is None:
+        raise Invalid(("unit_id",), "name the unit that acts")
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
         raise NotFound(ticket_id)
@@ -187,6 +189,18 @@ def _current_task(session: Session, ticket_id: str, unit_id: str, action: Action
     return Acted(ticket, assignment)
 
 
+def list_tickets(
+    session: Session, unit_id: str | None, states: list[State] | None, limit: int
+) -> list[Ticket]:
+    """Tickets now with ``unit_id`` and in ``states`` (either may be None: any), newest first."""
+    query = select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id).limit(limit)
+    if unit_id is not None:
+        query = query.where(Ticket.unit_id == unit_id)
+    if states is not None:
+        query = query.where(Ticket.state.in_([s.value for s in states]))
+    return list(session.scalars(query))
+
+
 def _stop_clocks(session: Session, ticket: Ticket, clock: str | None, now: datetime) -> None:
     """Stop the pending steps of the current attempt's clocks (one clock, or all)."""
     query = update(Deadline).where(
@@ -200,9 +214,12 @@ def _stop_clocks(session: Session, ticket: Ticket, clock: str | None, now: datet
     session.execute(query.values(stopped_at=now))
 
 
-def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> Acted:
+def sign_for(
+    session: Session, ticket_id: str, body: SignFor, now: datetime, unit_id: str | None = None
+) -> Acted:
     """The unit acknowledges the task: the sign-for clock stops."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.SIGN_FOR)
+    unit_id = unit_id or body.unit_id
+    acted = _current_task(session, ticket_id, unit_id, Action.SIGN_FOR)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.SIGN_FOR).value
     ticket.updated_at = now
@@ -214,15 +231,18 @@ def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> 
         EventType.SIGNED_FOR,
         relay=RELAY,
         now=now,
-        unit_id=body.unit_id,
+        unit_id=unit_id,
         data={"assigned_at": assignment.assigned_at.isoformat()},
     )
     return acted
 
 
-def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> Acted:
+def resolve(
+    session: Session, ticket_id: str, body: Resolve, now: datetime, unit_id: str | None = None
+) -> Acted:
     """The unit finishes the task with a result; every clock stops."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
+    unit_id = unit_id or body.unit_id
+    acted = _current_task(session, ticket_id, unit_id, Action.RESOLVE)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
     ticket.updated_at = now
@@ -231,14 +251,17 @@ def resolve(session: Session, ticket_id: str, body: Resolve, now: datetime) -> A
     _stop_clocks(session, ticket, None, now)
     history.record(
         session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
-        unit_id=body.unit_id, data={"result": body.result},
+        unit_id=unit_id, data={"result": body.result},
     )  # fmt: skip
     return acted
 
 
-def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -> Acted:
+def return_task(
+    session: Session, ticket_id: str, body: Return, now: datetime, unit_id: str | None = None
+) -> Acted:
     """The unit hands the task back; the router owes it another unit."""
-    acted = _current_task(session, ticket_id, body.unit_id, Action.RETURN)
+    unit_id = unit_id or body.unit_id
+    acted = _current_task(session, ticket_id, unit_id, Action.RETURN)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RETURN).value
     ticket.updated_at = now
@@ -247,7 +270,7 @@ def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -
     _stop_clocks(session, ticket, None, now)
     history.record(
         session, ticket, EventType.RETURNED, relay=RELAY, now=now,
-        unit_id=body.unit_id, data={"reason": body.reason},
+        unit_id=unit_id, data={"reason": body.reason},
     )  # fmt: skip
     _ask_router(session, ticket, now)
     return acted

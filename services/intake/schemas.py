@@ -54,23 +54,32 @@ class NewRequest(_Body):
     urgency: Urgency = Urgency.NORMAL
 
 
+#: A unit's token acts for its own unit and may leave ``unit_id`` out; staff name the unit.
+_UNIT_ID = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="the acting unit; a unit's own token may leave it out",
+)
+
+
 class SignFor(_Body):
     """A unit signs for the task it was given."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
 
 
 class Resolve(_Body):
     """A unit finishes a task with the result the citizen will be told."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
     result: str = Field(min_length=1, max_length=5000)
 
 
 class Return(_Body):
     """A unit hands back a task that is not its own, saying why."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -115,6 +124,24 @@ class AssignmentOut(BaseModel):
     return_reason: str | None
     resolved_at: datetime | None
     result: str | None
+
+
+class TaskOut(BaseModel):
+    """A ticket in a list: enough to pick it and act on it."""
+
+    id: str
+    state: State
+    category: str
+    urgency: str
+    description: str
+    area_code: str | None
+    address: str | None
+    caller: Caller
+    unit_id: str | None
+    attempt: int
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
 
 
 class TicketOut(BaseModel):

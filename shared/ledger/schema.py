@@ -154,6 +154,20 @@ class Deadline(Base):
     )
 
 
+class ApiToken(Base):
+    """A caller of the API: a name, a role, and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: ``call-taker``, ``unit:<id>``, ``dispatcher``, ``supervisor``, ``feedback``, ``admin``.
+    role: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class OutboxMessage(Base):
     """A message owed to a broker, written with the change it announces.
 
