@@ -68,14 +68,14 @@ class IntakeContext:
     wake_relay: Callable[[], None]
 
 
-def _in_transaction(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
+def in_transaction(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
     with ctx.sessions.begin() as session:
         return work(session, datetime.now(UTC))
 
 
-async def _run(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
+async def run_and_wake(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
     """Run a handler in one transaction off the event loop, then let the relay publish."""
-    result = await asyncio.to_thread(_in_transaction, ctx, work)
+    result = await asyncio.to_thread(in_transaction, ctx, work)
     ctx.wake_relay()
     return result
 
@@ -167,11 +167,11 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         """Record a citizen's request; the router is told once the ledger has it."""
         router = ctx.source.router
         try:
-            done = await _run(
+            done = await run_and_wake(
                 ctx, lambda s, now: handlers.submit(s, router, body, now, idempotency_key)
             )
         except IntegrityError:  # the same key, posted twice at once: the other call won
-            done = await _run(
+            done = await run_and_wake(
                 ctx, lambda s, now: handlers.submit(s, router, body, now, idempotency_key)
             )
         ticket = done.ticket
@@ -208,7 +208,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
             found = handlers.list_tickets(session, unit, states, limit)
             return [TaskOut.model_validate(_task_fields(t)) for t in found]
 
-        return await asyncio.to_thread(_in_transaction, ctx, read)
+        return await asyncio.to_thread(in_transaction, ctx, read)
 
     @router.get("/{ticket_id}", response_model=TicketOut)
     async def show(ticket_id: str, who: Who) -> TicketOut:
@@ -221,7 +221,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
             check_may_see(who, ticket)
             return _ticket_out(session, ticket)
 
-        return await asyncio.to_thread(_in_transaction, ctx, read)
+        return await asyncio.to_thread(in_transaction, ctx, read)
 
     @router.post("/{ticket_id}/assign", response_model=TicketOut)
     async def assign(
@@ -234,13 +234,13 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
             session.flush()
             return _ticket_out(session, ticket)
 
-        return await _run(ctx, work)
+        return await run_and_wake(ctx, work)
 
     @router.post("/{ticket_id}/ack", response_model=TicketOut)
     async def ack(ticket_id: str, body: SignFor, who: Acts) -> TicketOut:
         """The unit signs for its task."""
         unit = acting_unit(who, body.unit_id)
-        acted = await _run(
+        acted = await run_and_wake(
             ctx, lambda s, now: _acted(s, handlers.sign_for(s, ticket_id, body, now, unit))
         )
         metrics.TASKS_SIGNED_FOR.labels(district, acted.unit_id, top_category(acted.category)).inc()
@@ -250,7 +250,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
     async def resolve(ticket_id: str, body: Resolve, who: Acts) -> TicketOut:
         """The unit finishes the task with a result."""
         unit = acting_unit(who, body.unit_id)
-        acted = await _run(
+        acted = await run_and_wake(
             ctx, lambda s, now: _acted(s, handlers.resolve(s, ticket_id, body, now, unit))
         )
         metrics.TASKS_RESOLVED.labels(district, acted.unit_id, top_category(acted.category)).inc()
@@ -260,7 +260,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
     async def give_back(ticket_id: str, body: Return, who: Acts) -> TicketOut:
         """The unit returns a task that is not its own; it will be routed elsewhere."""
         unit = acting_unit(who, body.unit_id)
-        acted = await _run(
+        acted = await run_and_wake(
             ctx, lambda s, now: _acted(s, handlers.return_task(s, ticket_id, body, now, unit))
         )
         metrics.TASKS_RETURNED.labels(district, acted.unit_id, top_category(acted.category)).inc()

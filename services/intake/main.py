@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from hotline.intake.api import IntakeContext, install
 from hotline.intake.auth import Authenticator, install_auth
 from hotline.intake.handlers import RELAY
+from hotline.intake.open311 import install_open311
 from hotline.shared.config_source import ConfigSource
 from hotline.shared.domain.access import Principal
 from hotline.shared.host import Service
@@ -44,6 +45,7 @@ def build(
     def routes(app: FastAPI) -> None:
         install_auth(app, authenticator)
         install(app, context)
+        install_open311(app, context)
 
     return Service(
         name="intake",
