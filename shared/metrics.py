@@ -26,6 +26,11 @@ REQUESTS_RECEIVED = Counter(
     "Requests accepted by the intake and written to the ledger.",
     ["district", "category", "channel", "urgency"],
 )
+REQUESTS_RESOLVED_AT_INTAKE = Counter(
+    "hotline_requests_resolved_at_intake_total",
+    "Requests the call-taker answered on the spot (first-contact resolution); never routed.",
+    ["district", "category", "channel"],
+)
 TASKS_ASSIGNED = Counter(
     "hotline_tasks_assigned_total",
     "Tasks assigned to a unit by the router.",

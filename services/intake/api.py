@@ -92,6 +92,9 @@ def _ticket_out(session: Session, ticket: Ticket) -> TicketOut:
         select(Event).where(Event.ticket_id == ticket.id).order_by(Event.at, Event.attempt)
     ).all()
     current = next((a for a in assignments if a.attempt == ticket.attempt), None)
+    linked = session.scalars(
+        select(Ticket).where(Ticket.duplicate_of == ticket.id).order_by(Ticket.created_at)
+    ).all()
     return TicketOut(
         id=ticket.id,
         district=ticket.district,
@@ -109,6 +112,12 @@ def _ticket_out(session: Session, ticket: Ticket) -> TicketOut:
         escalation_level=ticket.escalation_level,
         transfer_to=ticket.transfer_to,
         peer_ticket_id=ticket.peer_ticket_id,
+        resolved_at_intake=ticket.resolved_at_intake,
+        intake_answer=ticket.intake_answer,
+        duplicate_of=ticket.duplicate_of,
+        link_kind=ticket.link_kind,
+        duplicates=[t.id for t in linked if t.link_kind == "duplicate"],
+        also_reported_by=sum(1 for t in linked if t.link_kind == "also-reported"),
         created_at=ticket.created_at,
         updated_at=ticket.updated_at,
         assignment=_assignment_out(current) if current else None,
@@ -177,11 +186,11 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         ticket = done.ticket
         if not done.created:
             response.status_code = 200
-            return Created(id=ticket.id, state=State(ticket.state))
-        metrics.REQUESTS_RECEIVED.labels(
-            district, top_category(ticket.category), ticket.channel, ticket.urgency
-        ).inc()
-        return Created(id=ticket.id, state=State(ticket.state))
+            return Created(
+                id=ticket.id, state=State(ticket.state), duplicate_of=ticket.duplicate_of
+            )
+        count_received(ticket)
+        return Created(id=ticket.id, state=State(ticket.state), duplicate_of=ticket.duplicate_of)
 
     @router.get("", response_model=list[TaskOut])
     async def listing(
@@ -267,6 +276,16 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         return acted
 
     app.include_router(router)
+
+
+def count_received(ticket: Ticket) -> None:
+    """Count a new request, and a first-contact resolution besides."""
+    category = top_category(ticket.category)
+    metrics.REQUESTS_RECEIVED.labels(
+        ticket.district, category, ticket.channel, ticket.urgency
+    ).inc()
+    if ticket.resolved_at_intake:
+        metrics.REQUESTS_RESOLVED_AT_INTAKE.labels(ticket.district, category, ticket.channel).inc()
 
 
 def _acted(session: Session, acted: handlers.Acted) -> TicketOut:

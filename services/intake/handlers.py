@@ -17,7 +17,7 @@ from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import Router
-from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
+from hotline.shared.domain.ticket import CLOSED, Action, IllegalMove, State, next_state
 from hotline.shared.ledger import dispatch, history
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Deadline, Ticket
@@ -141,12 +141,79 @@ def submit(
         created_at=now,
         updated_at=now,
         idempotency_key=idempotency_key,
+        resolved_at_intake=False,
+        place=router.areas.community(router.areas.locate(loc.area_code, loc.lat, loc.lon)),
     )
     session.add(ticket)
     session.flush()  # the ticket row must exist before the rows that refer to it
     history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
-    _ask_router(session, ticket, now)
+    if request.resolved_at_intake:
+        _resolve_at_intake(session, ticket, request.answer or "", now)
+        return Submitted(ticket, created=True)
+    window = router.config.duplicates.window
+    open_one = _open_ticket_about(session, ticket, now - window) if window else None
+    if open_one is None:
+        _ask_router(session, ticket, now)
+    else:
+        _link(session, ticket, open_one, now)
     return Submitted(ticket, created=True)
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def _open_ticket_about(session: Session, ticket: Ticket, since: datetime) -> Ticket | None:
+    """The oldest open ticket of the same category and place since ``since``, preferring one
+    from the same caller: the ticket a new request is linked to instead of being routed."""
+    if ticket.place is None:
+        return None
+    candidates = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.place == ticket.place,
+            Ticket.category == ticket.category,
+            Ticket.created_at >= since,
+            Ticket.id != ticket.id,
+            Ticket.duplicate_of.is_(None),
+            Ticket.state.not_in([s.value for s in CLOSED]),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+        .with_for_update()
+    ).all()
+    phone = _digits(ticket.caller_phone)
+    same_caller = [t for t in candidates if _digits(t.caller_phone) == phone]
+    found = same_caller or list(candidates)
+    return found[0] if found else None
+
+
+def _link(session: Session, ticket: Ticket, open_one: Ticket, now: datetime) -> None:
+    """Link a request to the open ticket about the same thing; it is shown there, not routed."""
+    same = _digits(open_one.caller_phone) == _digits(ticket.caller_phone)
+    kind = "duplicate" if same else "also-reported"
+    ticket.state = next_state(State(ticket.state), Action.LINK_DUPLICATE).value
+    ticket.duplicate_of = open_one.id
+    ticket.link_kind = kind
+    history.record(
+        session, ticket, EventType.LINKED_AS_DUPLICATE, relay=RELAY, now=now,
+        data={"of": open_one.id, "kind": kind},
+    )  # fmt: skip
+    open_one.updated_at = now
+    history.record(
+        session, open_one, EventType.DUPLICATE_REPORTED, relay=RELAY, now=now,
+        data={"ticket_id": ticket.id, "kind": kind},
+    )  # fmt: skip
+
+
+def _resolve_at_intake(session: Session, ticket: Ticket, answer: str, now: datetime) -> None:
+    """First-contact resolution: the call-taker answered it; no unit is asked, no clock runs."""
+    ticket.state = next_state(State(ticket.state), Action.RESOLVE_AT_INTAKE).value
+    ticket.resolved_at_intake = True
+    ticket.intake_answer = answer
+    history.record(
+        session, ticket, EventType.RESOLVED_AT_INTAKE, relay=RELAY, now=now,
+        data={"answer": answer},
+    )  # fmt: skip
 
 
 def assign_by_hand(

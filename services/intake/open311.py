@@ -26,20 +26,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.intake import handlers
-from hotline.intake.api import TAKES_CALLS, IntakeContext, in_transaction, run_and_wake
+from hotline.intake.api import (
+    TAKES_CALLS,
+    IntakeContext,
+    count_received,
+    in_transaction,
+    run_and_wake,
+)
 from hotline.intake.auth import require
 from hotline.intake.schemas import NewRequest
-from hotline.shared import metrics
 from hotline.shared.domain.access import STAFF, Principal
 from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.ticket import Channel, State
+from hotline.shared.domain.ticket import CLOSED, Channel, State
 from hotline.shared.ledger.schema import Assignment, Ticket
-from hotline.shared.metrics import top_category
 
 PREFIX = "/open311/v2"
 
-#: Ticket states an Open311 client sees as ``closed``; every other state is ``open``.
-CLOSED = frozenset({State.RESOLVED, State.TRANSFERRED})
 
 #: Open311's default window and size for a request list without ids.
 DEFAULT_DAYS = 90
@@ -86,6 +88,10 @@ def _status_notes(ticket: Ticket, assignment: Assignment | None) -> str:
     state = State(ticket.state)
     if state is State.RESOLVED and assignment is not None and assignment.result:
         return assignment.result
+    if ticket.resolved_at_intake:
+        return f"answered at first contact: {ticket.intake_answer}"
+    if ticket.duplicate_of is not None:
+        return f"{ticket.link_kind} of {ticket.duplicate_of}"
     if state is State.TRANSFERRED:
         return f"transferred to district {ticket.transfer_to}"
     if state in (State.ASSIGNED, State.SIGNED_FOR) and ticket.unit_id:
@@ -281,9 +287,7 @@ def install_open311(app: FastAPI, ctx: IntakeContext) -> None:
             raise Open311Error(400, f"{field}: {exc.message}") from None
         ticket = done.ticket
         if done.created:
-            metrics.REQUESTS_RECEIVED.labels(
-                district, top_category(ticket.category), ticket.channel, ticket.urgency
-            ).inc()
+            count_received(ticket)
         row = {"service_request_id": ticket.id, "service_notice": None, "account_id": None}
         return _answer(fmt, "service_requests", "request", [row])
 

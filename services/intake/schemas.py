@@ -52,6 +52,22 @@ class NewRequest(_Body):
     category: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=5000)
     urgency: Urgency = Urgency.NORMAL
+    resolved_at_intake: bool = Field(
+        default=False,
+        description="answered on the spot by the call-taker: recorded, counted, never routed",
+    )
+    answer: str | None = Field(
+        default=None, max_length=5000, description="what the citizen was told on the spot"
+    )
+
+    @model_validator(mode="after")
+    def _answered(self) -> NewRequest:
+        """An answer belongs to a request resolved at intake, and such a request has one."""
+        if self.resolved_at_intake and not self.answer:
+            raise ValueError("answer: say what the citizen was told when resolved_at_intake")
+        if self.answer and not self.resolved_at_intake:
+            raise ValueError("answer is given only with resolved_at_intake: true")
+        return self
 
 
 #: A unit's token acts for its own unit and may leave ``unit_id`` out; staff name the unit.
@@ -96,6 +112,9 @@ class Created(BaseModel):
 
     id: str
     state: State
+    duplicate_of: str | None = Field(
+        default=None, description="the open ticket this request was linked to, not routed"
+    )
 
 
 class EventOut(BaseModel):
@@ -163,6 +182,20 @@ class TicketOut(BaseModel):
     escalation_level: int
     transfer_to: str | None = None
     peer_ticket_id: str | None = None
+    resolved_at_intake: bool = False
+    intake_answer: str | None = None
+    duplicate_of: str | None = Field(
+        default=None, description="the open ticket this one is linked to (see link_kind)"
+    )
+    link_kind: str | None = Field(
+        default=None, description="duplicate (same caller again) or also-reported (someone else)"
+    )
+    duplicates: list[str] = Field(
+        default_factory=list, description="requests by the same caller linked to this ticket"
+    )
+    also_reported_by: int = Field(
+        default=0, description="how many other people reported the same thing"
+    )
     created_at: datetime
     updated_at: datetime
     assignment: AssignmentOut | None

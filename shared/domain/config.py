@@ -240,6 +240,18 @@ class SlaPolicy(_Model):
     escalation: tuple[EscalationStep, ...] = (EscalationStep(level=1, name="unit-leader"),)
 
 
+class DuplicatePolicy(_Model):
+    """When a new request is linked to an open ticket instead of being routed again.
+
+    Within ``window`` of the open ticket, a request with the same category in the
+    same community is a duplicate when the same phone calls, and counts as "also
+    reported by" when someone else does. ``0s`` (the default) turns the check off:
+    a district turns it on knowingly, since a linked request is not routed.
+    """
+
+    window: Duration = timedelta(0)
+
+
 class DistrictConfig(_Model):
     """A whole district file."""
 
@@ -253,6 +265,7 @@ class DistrictConfig(_Model):
     routes: tuple[Route, ...] = ()
     peers: tuple[Peer, ...] = ()
     sla: SlaPolicy = SlaPolicy()
+    duplicates: DuplicatePolicy = DuplicatePolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DistrictConfig:

@@ -38,7 +38,8 @@ class State(StrEnum):
     unit; ``triage`` means no rule (or no remaining unit) fits and a dispatcher
     must assign it by hand; ``transfer-pending`` means the request belongs to
     another district whose intake has not yet confirmed it; ``transferred``
-    means that district has it now.
+    means that district has it now; ``duplicate`` means it was linked to an open
+    ticket about the same thing and is not routed on its own.
     """
 
     RECEIVED = "received"
@@ -49,6 +50,7 @@ class State(StrEnum):
     TRANSFER_PENDING = "transfer-pending"
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"
+    DUPLICATE = "duplicate"
 
 
 class Action(StrEnum):
@@ -61,10 +63,14 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     TRANSFER = "transfer"
     CONFIRM_TRANSFER = "confirm-transfer"
+    RESOLVE_AT_INTAKE = "resolve-at-intake"
+    LINK_DUPLICATE = "link-duplicate"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
     (State.RECEIVED, Action.ASSIGN): State.ASSIGNED,
+    (State.RECEIVED, Action.RESOLVE_AT_INTAKE): State.RESOLVED,
+    (State.RECEIVED, Action.LINK_DUPLICATE): State.DUPLICATE,
     (State.RECEIVED, Action.SEND_TO_TRIAGE): State.TRIAGE,
     (State.RETURNED, Action.ASSIGN): State.ASSIGNED,
     (State.RETURNED, Action.SEND_TO_TRIAGE): State.TRIAGE,
@@ -79,6 +85,9 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.SIGNED_FOR, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RESOLVE): State.RESOLVED,
 }
+
+#: States a ticket never leaves: nothing more is done on it.
+CLOSED = frozenset({State.RESOLVED, State.TRANSFERRED, State.DUPLICATE})
 
 #: States in which a unit holds the task and its clocks run.
 WITH_UNIT = frozenset({State.ASSIGNED, State.SIGNED_FOR})

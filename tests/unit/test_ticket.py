@@ -30,6 +30,8 @@ def test_legal_moves(state: State, action: Action, after: State) -> None:
         (State.RESOLVED, Action.RETURN),
         (State.RECEIVED, Action.SIGN_FOR),  # nobody holds it yet
         (State.SIGNED_FOR, Action.SIGN_FOR),
+        (State.ASSIGNED, Action.RESOLVE_AT_INTAKE),  # a unit has it: too late for the call-taker
+        (State.DUPLICATE, Action.ASSIGN),  # a linked duplicate is never routed
     ],
 )
 def test_illegal_moves_name_the_state(state: State, action: Action) -> None:

@@ -1,4 +1,4 @@
-"""intake access: API tokens (hashed) with roles
+"""intake access: API tokens (hashed) with roles; first-contact resolution
 
 Revision ID: 0005
 Revises: 0002
@@ -30,7 +30,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
+    with op.batch_alter_table("tickets") as batch_op:
+        batch_op.add_column(
+            sa.Column("resolved_at_intake", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(sa.Column("intake_answer", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("place", sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column("duplicate_of", sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column("link_kind", sa.String(length=16), nullable=True))
+        batch_op.create_foreign_key("fk_tickets_duplicate_of", "tickets", ["duplicate_of"], ["id"])
+        batch_op.create_index("ix_tickets_duplicate_of", ["duplicate_of"])
+        batch_op.create_index(
+            "ix_tickets_place_category_created", ["place", "category", "created_at"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tickets") as batch_op:
+        batch_op.drop_index("ix_tickets_place_category_created")
+        batch_op.drop_index("ix_tickets_duplicate_of")
+        batch_op.drop_constraint("fk_tickets_duplicate_of", type_="foreignkey")
+        batch_op.drop_column("link_kind")
+        batch_op.drop_column("duplicate_of")
+        batch_op.drop_column("place")
+        batch_op.drop_column("intake_answer")
+        batch_op.drop_column("resolved_at_intake")
     op.drop_table("api_tokens")
