@@ -95,9 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     route.add_argument("--json", action="store_true", help="print JSON")
     route.set_defaults(run=_route)
 
+    from hotline.bulk_import import add_command as import_command
     from hotline.token_cli import add_commands as token_commands
 
     token_commands(sub)
+    import_command(sub)
 
     unit = sub.add_parser("unit", help="what a handling unit does")
     unit_sub = unit.add_subparsers(dest="unit_command", required=True)
