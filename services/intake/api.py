@@ -33,6 +33,8 @@ from hotline.intake.schemas import (
 from hotline.shared import metrics
 from hotline.shared.config_source import ConfigSource
 from hotline.shared.domain.access import STAFF, Principal, Role
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.ticket import WITH_UNIT, State
 from hotline.shared.ledger.schema import Assignment, Event, Ticket
 from hotline.shared.metrics import top_category
@@ -51,6 +53,21 @@ DISPATCHES = require(Role.DISPATCHER)
 #: A caller as the routes receive it (module level: the routes' annotations are strings).
 Who = Annotated[Principal, Depends(READS)]
 Acts = Annotated[Principal, Depends(UNIT_ACTS)]
+
+
+Shown = TypeVar("Shown", TaskOut, TicketOut)
+
+
+def _masked_for(config: DistrictConfig, who: Principal, shown: Shown) -> Shown:
+    """A unit's token sees the caller masked unless its district file lets it see callers."""
+    if who.role is not Role.UNIT or who.unit_id is None:
+        return shown
+    if config.sees_caller(who.unit_id, handling=True):
+        return shown
+    masked = mask_caller({"name": shown.caller.name, "phone": shown.caller.phone})
+    return shown.model_copy(
+        update={"caller": Caller.model_construct(name=masked["name"], phone=masked["phone"])}
+    )
 
 
 def check_may_see(who: Principal, ticket: Ticket) -> None:
@@ -215,7 +232,10 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
 
         def read(session: Session, _: datetime) -> list[TaskOut]:
             found = handlers.list_tickets(session, unit, states, limit)
-            return [TaskOut.model_validate(_task_fields(t)) for t in found]
+            config = ctx.source.config
+            return [
+                _masked_for(config, who, TaskOut.model_validate(_task_fields(t))) for t in found
+            ]
 
         return await asyncio.to_thread(in_transaction, ctx, read)
 
@@ -228,7 +248,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
             if ticket is None:
                 raise handlers.NotFound(ticket_id)
             check_may_see(who, ticket)
-            return _ticket_out(session, ticket)
+            return _masked_for(ctx.source.config, who, _ticket_out(session, ticket))
 
         return await asyncio.to_thread(in_transaction, ctx, read)
 

@@ -121,12 +121,21 @@ class UnitKind(StrEnum):
     GRASS_ROOTS = "grass-roots"
 
 
+class CallerDetails(StrEnum):
+    """When a unit sees a caller's name and phone (personal data) rather than a masked form."""
+
+    WHEN_HANDLING = "when-handling"  # on the tasks it must act on, not on observer copies
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 class Unit(_Model):
     """A handling unit: street office, town, department, special team, grass-roots body.
 
     ``areas`` and ``categories`` say what it serves (empty: any); ``hours``
     empty means around the clock; ``capacity`` caps the open tasks a pool
-    gives it.
+    gives it. ``caller_details`` says when its messages and API answers carry
+    the caller's name and phone unmasked.
     """
 
     id: str = Field(pattern=_ID)
@@ -138,6 +147,7 @@ class Unit(_Model):
     contacts: tuple[Contact, ...] = ()
     capacity: int | None = Field(default=None, ge=1)
     supervisor: str | None = None
+    caller_details: CallerDetails = CallerDetails.WHEN_HANDLING
 
 
 class TimeWindow(_Model):
@@ -323,6 +333,14 @@ class DistrictConfig(_Model):
     def unit(self, unit_id: str) -> Unit | None:
         """The unit with this id, if the district has one."""
         return next((u for u in self.units if u.id == unit_id), None)
+
+    def sees_caller(self, unit_id: str, handling: bool) -> bool:
+        """Say whether a unit sees callers' personal data, on a task (or on a copy)."""
+        unit = self.unit(unit_id)
+        policy = unit.caller_details if unit else CallerDetails.NEVER
+        return policy is CallerDetails.ALWAYS or (
+            policy is CallerDetails.WHEN_HANDLING and handling
+        )
 
     def category_known(self, category: str) -> bool:
         """Say whether ``category`` is one the district lists."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
+from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.sla import sign_for_deadline, sign_for_steps
 from hotline.shared.domain.ticket import Action, State, Urgency, next_state
 from hotline.shared.ledger import history
@@ -55,6 +56,15 @@ def ticket_message(ticket: Ticket) -> dict[str, Any]:
         },
         "created_at": ticket.created_at.isoformat(),
     }
+
+
+def for_unit(
+    config: DistrictConfig, message: dict[str, Any], unit_id: str, *, handling: bool
+) -> dict[str, Any]:
+    """The message as a unit may see it: the caller masked unless its ``caller_details`` allow."""
+    if config.sees_caller(unit_id, handling):
+        return message
+    return message | {"caller": mask_caller(message["caller"]), "caller_masked": True}
 
 
 def assign(
@@ -103,7 +113,7 @@ def assign(
     history.record(
         session, ticket, EventType.ASSIGNED, relay=RELAY, now=now, unit_id=unit_id, data=data
     )
-    task = ticket_message(ticket) | {
+    task = for_unit(config, ticket_message(ticket), unit_id, handling=True) | {
         "unit_id": unit_id,
         "role": "handler",
         "assigned_at": now.isoformat(),
@@ -112,7 +122,7 @@ def assign(
     }
     _deliver(session, ticket, unit_routing_key(unit_id), f"{ticket.id}:{ticket.attempt}", task, now)
     for observer in observers:
-        copy = ticket_message(ticket) | {
+        copy = for_unit(config, ticket_message(ticket), observer, handling=False) | {
             "unit_id": observer,
             "role": "observer",
             "handled_by": unit_id,

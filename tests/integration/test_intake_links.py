@@ -83,3 +83,19 @@ def test_no_link_when_the_window_is_off_or_the_ticket_is_closed(ledger: Engine) 
     done = _submit(ledger, resolved_at_intake=True, answer="answered", category="consult")
     assert _submit(ledger, category="consult").duplicate_of is None
     assert first.id != done.id
+
+
+def test_observer_copies_carry_the_caller_masked(ledger: Engine) -> None:
+    ticket = _submit(
+        ledger, router=Router(CONFIG), category="medical.emergency", urgency="critical"
+    )
+    with make_sessions(ledger).begin() as s:
+        route(s, Router(CONFIG), RouteCommand(ticket.id, 0), T0)
+    with make_sessions(ledger)() as s:
+        amqp = {
+            o.target: o.payload for o in s.scalars(select(OutboxMessage)) if o.transport == "amqp"
+        }
+    handler, observer = amqp["unit.health-bureau"], amqp["unit.service-office"]
+    assert handler["caller"] == {"name": "Xiao Lu", "phone": "+86 138 0000 0000"}
+    assert observer["caller"] == {"name": "X**", "phone": "*********0000"}
+    assert observer["caller_masked"] is True
