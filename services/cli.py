@@ -56,8 +56,10 @@ def _service(name: str) -> Command:
 
 
 def _unit_listen(args: argparse.Namespace) -> int:
-    from hotline.unit_cli import listen
+    from hotline.unit_cli import interactive, listen
 
+    if args.interactive:
+        return interactive(args.unit, args.amqp_url, args.config, args.api, args.token)
     return listen(unit_id=args.unit, amqp_url=args.amqp_url, config_path=args.config)
 
 
@@ -108,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--unit", required=True, help="the unit id")
     listen.add_argument("--amqp-url", help="default: HOTLINE_AMQP_URL, or the embedded queues")
     listen.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    listen.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="also sign for, report progress on, return and resolve tasks (type help)",
+    )
+    listen.add_argument("--api", default="http://127.0.0.1:8080", help="the intake's base URL")
+    listen.add_argument("--token", help="the unit's token (default: HOTLINE_TOKEN)")
     listen.set_defaults(run=_unit_listen)
     return parser
 

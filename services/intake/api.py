@@ -24,6 +24,7 @@ from hotline.intake.schemas import (
     Created,
     EventOut,
     NewRequest,
+    Progress,
     Resolve,
     Return,
     SignFor,
@@ -274,6 +275,14 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         )
         metrics.TASKS_SIGNED_FOR.labels(district, acted.unit_id, top_category(acted.category)).inc()
         return acted
+
+    @router.post("/{ticket_id}/progress", response_model=TicketOut)
+    async def progress(ticket_id: str, body: Progress, who: Acts) -> TicketOut:
+        """The unit reports progress on a task it signed for."""
+        unit = acting_unit(who, body.unit_id)
+        return await run_and_wake(
+            ctx, lambda s, now: _acted(s, handlers.report_progress(s, ticket_id, body, now, unit))
+        )
 
     @router.post("/{ticket_id}/resolve", response_model=TicketOut)
     async def resolve(ticket_id: str, body: Resolve, who: Acts) -> TicketOut:

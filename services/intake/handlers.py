@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
+from hotline.intake.schemas import Assign, NewRequest, Progress, Resolve, Return, SignFor
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import Router
@@ -301,6 +301,20 @@ def sign_for(
         unit_id=unit_id,
         data={"assigned_at": assignment.assigned_at.isoformat()},
     )
+    return acted
+
+
+def report_progress(
+    session: Session, ticket_id: str, body: Progress, now: datetime, unit_id: str | None = None
+) -> Acted:
+    """The unit reports progress on a task it signed for; the state stays."""
+    unit_id = unit_id or body.unit_id
+    acted = _current_task(session, ticket_id, unit_id, Action.REPORT_PROGRESS)
+    acted.ticket.updated_at = now
+    history.record(
+        session, acted.ticket, EventType.PROGRESS_REPORTED, relay=RELAY, now=now,
+        unit_id=unit_id, data={"note": body.note},
+    )  # fmt: skip
     return acted
 
 

@@ -85,6 +85,13 @@ class SignFor(_Body):
     unit_id: str | None = _UNIT_ID
 
 
+class Progress(_Body):
+    """A unit says how far it has got with a task it signed for."""
+
+    unit_id: str | None = _UNIT_ID
+    note: str = Field(min_length=1, max_length=5000)
+
+
 class Resolve(_Body):
     """A unit finishes a task with the result the citizen will be told."""
 

@@ -22,6 +22,7 @@ class EventType(StrEnum):
     RESOLVED_AT_INTAKE = "resolved-at-intake"
     LINKED_AS_DUPLICATE = "linked-as-duplicate"
     DUPLICATE_REPORTED = "duplicate-reported"
+    PROGRESS_REPORTED = "progress-reported"
     ESCALATED = "escalated"
     TRANSFER_REQUESTED = "transfer-requested"
     TRANSFERRED = "transferred"

@@ -65,6 +65,7 @@ class Action(StrEnum):
     CONFIRM_TRANSFER = "confirm-transfer"
     RESOLVE_AT_INTAKE = "resolve-at-intake"
     LINK_DUPLICATE = "link-duplicate"
+    REPORT_PROGRESS = "report-progress"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
@@ -84,6 +85,7 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.ASSIGNED, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RETURN): State.RETURNED,
     (State.SIGNED_FOR, Action.RESOLVE): State.RESOLVED,
+    (State.SIGNED_FOR, Action.REPORT_PROGRESS): State.SIGNED_FOR,
 }
 
 #: States a ticket never leaves: nothing more is done on it.
