@@ -28,6 +28,9 @@ def test_roles_and_states_guard_every_move(system: System) -> None:
     dispatcher = system.token("dispatcher", "Dispatcher Wang")
     body = REQUEST | {"district": system.district}
 
+    document = httpx.get(f"{system.api}/openapi.json").json()  # served without a token
+    assert "HTTPBearer" in document["components"]["securitySchemes"]
+    assert "/open311/v2/requests.{fmt}" in document["paths"]
     assert _call(system, "POST", "", None, body).status_code == 401
     assert _call(system, "POST", "", "hl_not-a-token", body).status_code == 401
     assert _call(system, "POST", "", mine, body).status_code == 403
