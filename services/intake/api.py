@@ -255,9 +255,11 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
 
     @router.post("/{ticket_id}/assign", response_model=TicketOut)
     async def assign(
-        ticket_id: str, body: Assign, _: Annotated[Principal, Depends(DISPATCHES)]
+        ticket_id: str, body: Assign, who: Annotated[Principal, Depends(DISPATCHES)]
     ) -> TicketOut:
         """A dispatcher assigns a ticket from manual triage to a unit."""
+        if body.dispatcher is None:
+            body = body.model_copy(update={"dispatcher": who.name})
 
         def work(session: Session, now: datetime) -> TicketOut:
             ticket = handlers.assign_by_hand(session, ctx.source.config, ticket_id, body, now)

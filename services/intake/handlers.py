@@ -229,7 +229,8 @@ def assign_by_hand(
     if config.unit(body.unit_id) is None:
         raise Invalid(("unit_id",), f"unknown unit {body.unit_id!r}")
     note = f": {body.note}" if body.note else ""
-    why = dispatch.Why(f"manual: {body.dispatcher}", f"assigned by hand by {body.dispatcher}{note}")
+    by = body.dispatcher or "a dispatcher"
+    why = dispatch.Why(f"manual: {by}", f"assigned by hand by {by}{note}")
     dispatch.assign(session, config, ticket, body.unit_id, why, now)
     return ticket
 

@@ -110,7 +110,12 @@ class Assign(_Body):
     """A dispatcher's assignment of a ticket waiting in manual triage."""
 
     unit_id: str = Field(min_length=1, max_length=64)
-    dispatcher: str = Field(min_length=1, max_length=100, description="who decided")
+    dispatcher: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="who decided (default: the name the token was made for)",
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -4,6 +4,7 @@ and none of them changes anything."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -74,3 +75,27 @@ def test_roles_and_states_guard_every_move(system: System) -> None:
     types = [e["type"] for e in shown["events"]]
     assert types == ["received", "assigned", "signed-for", "resolved"]
     assert shown["assignment"]["result"] == "housed"
+
+
+def test_a_dispatcher_lists_triage_and_assigns_by_hand(system: System) -> None:
+    taker = system.token("call-taker", "Call-taker Li")
+    dispatcher = system.token("dispatcher", "Dispatcher Wang")
+    body = REQUEST | {
+        "district": system.district,
+        "category": "consult",
+        "location": {"lat": 39.6, "lon": 118.2},  # no area, no rule: manual triage
+    }
+    ticket_id = _call(system, "POST", "", taker, body).json()["id"]
+    deadline = time.monotonic() + 15
+    while ticket(system, ticket_id)["state"] != "triage" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    waiting = _call(system, "GET", "?state=triage", dispatcher).json()
+    assert [t["id"] for t in waiting] == [ticket_id]
+    unit = system.token("unit:wenhua-street")
+    assert _call(system, "GET", "?state=triage", unit).json() == []  # a unit sees its own only
+    assign = {"unit_id": "wenhua-street"}
+    assert _call(system, "POST", f"/{ticket_id}/assign", taker, assign).status_code == 403
+    done = _call(system, "POST", f"/{ticket_id}/assign", dispatcher, assign)
+    assert done.status_code == 200, done.text
+    assert done.json()["assignment"]["rule"] == "manual: Dispatcher Wang"
+    assert [t["id"] for t in _call(system, "GET", "", unit).json()] == [ticket_id]
