@@ -14,7 +14,7 @@ from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import AreaLevel, DistrictConfig
 
 
 class GeometryError(ValueError):
@@ -62,6 +62,7 @@ class AreaMap:
 
     def __init__(self, config: DistrictConfig) -> None:
         ids = [a.id for a in config.areas]
+        self._levels = {a.id: a.level for a in config.areas}
         self._parents: dict[str, str | None] = {
             a.id: a.parent if a.parent is not None else _longest_prefix(a.id, ids)
             for a in config.areas
@@ -85,6 +86,14 @@ class AreaMap:
             chain.append(current)
             current = self._parents.get(current)
         return tuple(chain)
+
+    def community(self, location: Location) -> str | None:
+        """The community a location lies in (its most specific area when none is a community):
+        the "same place" that duplicate requests share."""
+        for area in location.chain:
+            if self._levels.get(area) is AreaLevel.COMMUNITY:
+                return area
+        return location.area
 
     def _related(self, one: str, other: str) -> bool:
         """Say whether one area lies within the other, either way round."""
