@@ -13,7 +13,6 @@ import argparse
 import csv
 import hashlib
 import json
-import os
 import sys
 import time
 from collections.abc import Iterator
@@ -21,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+
+from hotline.client_token import NO_TOKEN, client_token
 
 if TYPE_CHECKING:  # httpx is imported when the command runs, so `hotline` starts fast
     import httpx
@@ -146,15 +147,6 @@ def _progress(out: TextIO, done: int, total: int) -> None:
     out.flush()
 
 
-def _token(args: argparse.Namespace) -> str | None:
-    if args.token:
-        return str(args.token)
-    if os.environ.get("HOTLINE_TOKEN"):
-        return os.environ["HOTLINE_TOKEN"]
-    saved = Path(args.data_dir) / "admin.token"
-    return saved.read_text().strip() if saved.exists() else None
-
-
 def run(args: argparse.Namespace) -> int:
     """Import the file; 0 when every line was taken, 1 when some were rejected, 2 on no file."""
     import httpx
@@ -168,11 +160,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2
-    token = _token(args)
+    token = client_token(args.token, args.data_dir)
     if token is None:
-        print(
-            "hotline: give --token, HOTLINE_TOKEN, or run where var/admin.token is", file=sys.stderr
-        )
+        print(f"hotline: {NO_TOKEN}", file=sys.stderr)
         return 2
     lines = list(read_lines(path, raw.decode("utf-8-sig")))
     if args.district:

@@ -87,7 +87,13 @@ def _simulate(args: argparse.Namespace) -> int:
         progress_every=args.progress,
         seed=args.seed,
     )
-    return simulate(args.url, load_config(args.config or os.environ.get("HOTLINE_CONFIG")), plan)
+    from hotline.client_token import NO_TOKEN, client_token
+
+    token = client_token(args.token, args.data_dir)
+    if token is None:
+        raise SystemExit(f"hotline simulate: {NO_TOKEN}")
+    config = load_config(args.config or os.environ.get("HOTLINE_CONFIG"))
+    return simulate(args.url, config, plan, token)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -177,6 +183,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--settle", type=float, default=10.0, help="seconds to let units finish")
     sim.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines")
     sim.add_argument("--seed", type=int, help="random seed, for a repeatable load")
+    sim.add_argument("--token", help="an admin token (default: HOTLINE_TOKEN, var/admin.token)")
+    sim.add_argument("--data-dir", default="var", help="where hotline up keeps admin.token")
     sim.set_defaults(run=_simulate)
     return parser
 

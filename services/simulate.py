@@ -134,9 +134,15 @@ class Simulation:
     """Posts requests and plays the units, against the intake at ``url``."""
 
     def __init__(
-        self, url: str, config: DistrictConfig, plan: Plan, out: TextIO = sys.stdout
+        self,
+        url: str,
+        config: DistrictConfig,
+        plan: Plan,
+        out: TextIO = sys.stdout,
+        token: str | None = None,
     ) -> None:
         self._url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._plan = plan
         self._rng = random.Random(plan.seed)
         self._mix = Mix(config, self._rng)
@@ -158,7 +164,9 @@ class Simulation:
             + f" against {self._url}; units that answer: {', '.join(sorted(self.responsive))}"
         )
         start = self._clock()
-        async with httpx.AsyncClient(base_url=self._url, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=self._url, timeout=10, headers=self._headers
+        ) as client:
             units = asyncio.create_task(self._play_units(client))
             progress = asyncio.create_task(self._progress(start))
             try:
@@ -309,9 +317,9 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{k} {n}" for k, n in counter.most_common()) or "none"
 
 
-def simulate(url: str, config: DistrictConfig, plan: Plan) -> int:
+def simulate(url: str, config: DistrictConfig, plan: Plan, token: str | None = None) -> int:
     """Run a simulation; exit 1 if nothing was accepted (a wrong URL or district)."""
-    tally = asyncio.run(Simulation(url, config, plan).run())
+    tally = asyncio.run(Simulation(url, config, plan, token=token).run())
     if not tally.accepted:
         print(
             f"simulate: nothing was accepted; is the intake running at {url}, and is the"
