@@ -32,6 +32,8 @@ CATEGORY_WEIGHTS = {
 }  # fmt: skip
 URGENCY_WEIGHTS = {"normal": 70, "urgent": 25, "critical": 5}
 CHANNEL_WEIGHTS = {"phone": 80, "web": 8, "app": 8, "sms": 2, "walk-in": 2}
+#: Share of calls the call-taker answers on the spot (policy questions, mostly).
+ANSWERED_AT_INTAKE = 0.1
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ class Mix:
         rng, self._serial = self._rng, self._serial + 1
         category = rng.choices(self._categories, self._category_weights)[0]
         area = rng.choice(self._areas)
-        return {
+        answered = rng.random() < ANSWERED_AT_INTAKE
+        on_the_spot = {"resolved_at_intake": True, "answer": "Explained the policy on the phone"}
+        return (on_the_spot if answered else {}) | {
             "district": self._district,
             "channel": _weighted(rng, CHANNEL_WEIGHTS),
             "caller": {"name": f"Simulated caller {self._serial}", "phone": "+86 100 0000 0000"},
