@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hotline.intake import feedback_api, handlers, sla_api
 from hotline.intake.auth import acting_unit, require
 from hotline.intake.schemas import (
+    ERRORS,
     Assign,
     AssignmentOut,
     Caller,
@@ -153,7 +154,7 @@ def _error(status: int, loc: tuple[str, ...], message: str, kind: str) -> JSONRe
 
 def install(app: FastAPI, ctx: IntakeContext) -> None:
     """Add the intake's routes and error translations to ``app``."""
-    router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+    router = APIRouter(prefix="/api/v1/requests", tags=["requests"], responses=ERRORS)
     district = ctx.source.config.district
 
     @app.exception_handler(handlers.Invalid)

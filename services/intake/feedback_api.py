@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from hotline.intake import api, feedback_handlers
 from hotline.intake.auth import require
 from hotline.intake.feedback_schemas import Feedback, FeedbackOut, NotificationOut
+from hotline.intake.schemas import ERRORS
 from hotline.shared import metrics
 from hotline.shared.domain.access import STAFF, Principal, Role
 
@@ -24,7 +25,7 @@ Staff = Annotated[Principal, Depends(require(*STAFF))]
 
 def router(ctx: api.IntakeContext) -> APIRouter:
     """The feedback and notification routes under ``/api/v1/requests``."""
-    routes = APIRouter(prefix="/api/v1/requests", tags=["feedback"])
+    routes = APIRouter(prefix="/api/v1/requests", tags=["feedback"], responses=ERRORS)
 
     @routes.post("/{ticket_id}/feedback", status_code=201, response_model=FeedbackOut)
     async def record(ticket_id: str, body: Feedback, _: RecordsFeedback) -> FeedbackOut:

@@ -7,6 +7,7 @@ with the field and the reason before anything touches the ledger.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -215,3 +216,41 @@ class TicketOut(BaseModel):
     assignments: list[AssignmentOut]
     events: list[EventOut]
     sla: SlaOut | None = Field(default=None, description="end-to-end and current SLA clocks")
+
+
+class Problem(BaseModel):
+    """Why a call was refused: no token (401), a role that may not (403), no such ticket (404)."""
+
+    detail: str
+
+
+class StateConflict(BaseModel):
+    """A move the ticket's state does not allow, with the state it is in (409)."""
+
+    detail: str
+    state: State
+
+
+class FieldError(BaseModel):
+    """One bad field: where it is, what is wrong, and the kind of error."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Invalid(BaseModel):
+    """A request that names a bad field, each with its place and reason (422)."""
+
+    detail: list[FieldError]
+
+
+#: The refusals every route of the native API may answer, for its OpenAPI document.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body is not JSON"},
+    401: {"model": Problem, "description": "no token, or an unknown one"},
+    403: {"model": Problem, "description": "the token's role may not do this"},
+    404: {"model": Problem, "description": "no such ticket"},
+    409: {"model": StateConflict, "description": "the ticket's state does not allow this"},
+    422: {"model": Invalid, "description": "a field is missing or wrong"},
+}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hotline.intake import api, handlers, sla_handlers
 from hotline.intake.auth import acting_unit, require
-from hotline.intake.schemas import TicketOut
+from hotline.intake.schemas import ERRORS, TicketOut
 from hotline.intake.sla_schemas import (
     ClockOut,
     EndToEndOut,
@@ -66,7 +66,7 @@ Supervises = Annotated[Principal, Depends(require(Role.SUPERVISOR))]
 
 def router(ctx: api.IntakeContext) -> APIRouter:
     """The SLA routes under ``/api/v1/requests``."""
-    routes = APIRouter(prefix="/api/v1/requests", tags=["sla"])
+    routes = APIRouter(prefix="/api/v1/requests", tags=["sla"], responses=ERRORS)
 
     @routes.post("/{ticket_id}/progress", response_model=TicketOut)
     async def progress(ticket_id: str, body: Progress, who: api.Acts) -> TicketOut:
