@@ -7,7 +7,7 @@ explained: every rule tried says which of its conditions failed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
 from typing import Any
@@ -122,18 +122,112 @@ class _Context:
     load: Mapping[str, int] = field(default_factory=dict)
 
 
+class _Deferred(Decision):
+    """A decision whose ``tried`` is worked out when first read.
+
+    Most decisions are acted on and never explained; working out why each of
+    hundreds of earlier rules did not fit is most of the cost, so it waits
+    until ``tried``, ``explain()`` or ``as_dict()`` asks. It then equals,
+    field for field, the decision a plain evaluation of every rule gives.
+    """
+
+    _trials: Callable[[], tuple[Trial, ...]]
+
+    def __init__(
+        self,
+        unit: str | None,
+        rule: str,
+        location: Location,
+        observers: tuple[str, ...],
+        trials: Callable[[], tuple[Trial, ...]],
+    ) -> None:
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "location", location)
+        object.__setattr__(self, "observers", observers)
+        object.__setattr__(self, "transfer_to", None)
+        object.__setattr__(self, "_trials", trials)
+
+    @property
+    def tried(self) -> tuple[Trial, ...]:
+        """Every rule tried up to the deciding one, and which condition failed."""
+        known: tuple[Trial, ...] | None = self.__dict__.get("_tried")
+        if known is None:
+            known = self._trials()
+            object.__setattr__(self, "_tried", known)
+        return known
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.unit, self.rule, self.location, self.tried, self.observers, self.transfer_to)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._fields() == _Deferred._fields(other)  # type: ignore[arg-type]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return repr(Decision(*self._fields()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Decision, self._fields())
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A route's matchers compiled once per config into cheap checks, in list order."""
+
+    route: Route
+    areas: frozenset[str]
+    urgency: frozenset[Urgency]
+    channel: frozenset[Channel]
+    business: bool | None
+    window: TimeWindow | None
+
+
+#: How many (category, area chain) pairs keep their list of candidate rules.
+_CANDIDATES_KEPT = 1 << 16
+
+
 class Router:
-    """A district's rules, compiled once per config: areas indexed, hierarchy known."""
+    """A district's rules, compiled once per config: areas indexed, hierarchy known.
+
+    Each rule's matchers become sets, and the rules a request can fit by its
+    category and areas are listed once per (category, area chain) pair, so a
+    decision tests a handful of rules rather than hundreds. The plain
+    evaluation of every rule in order (``decide_plainly``) stays the
+    definition; ``decide`` gives the same decision and defers the
+    explanation to it.
+    """
 
     def __init__(self, config: DistrictConfig) -> None:
         self.config = config
         self.areas = AreaMap(config)
         self._units = {u.id: u for u in config.units}
+        self._uses_load = any(r.pool for r in config.routes)
+        self._rules = [
+            _Rule(
+                route,
+                frozenset(route.match.area),
+                frozenset(route.match.urgency),
+                frozenset(route.match.channel),
+                None if route.match.hours is None else route.match.hours is HoursCondition.BUSINESS,
+                route.match.time,
+            )
+            for route in config.routes
+        ]
+        self._owners: dict[str, tuple[Unit, ...]] = {}
+        for unit in config.units:
+            for area in unit.areas:
+                self._owners[area] = (*self._owners.get(area, ()), unit)
+        self._candidates: dict[tuple[str, tuple[str, ...]], tuple[_Rule, ...]] = {}
 
     @property
     def uses_load(self) -> bool:
         """Say whether some rule needs the units' open task counts (a pool)."""
-        return any(r.pool for r in self.config.routes)
+        return self._uses_load
 
     def decide(
         self,
@@ -153,10 +247,86 @@ class Router:
         if location.peer is not None:
             return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
         ctx = _Context(
+            request,
+            location,
+            now.astimezone(self.config.zone),
+            frozenset(excluded),
+            (dict(load) if load and self._uses_load else {}),
+        )
+        key = (request.category, location.chain)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._fitting(*key)
+        observers: list[str] = []
+        business: bool | None = None
+        moment: time | None = None
+        for rule in candidates:
+            if rule.urgency and request.urgency not in rule.urgency:
+                continue
+            if rule.channel and request.channel not in rule.channel:
+                continue
+            if rule.business is not None:
+                if business is None:
+                    business = _open(self.config.business_hours, ctx.local)
+                if business != rule.business:
+                    continue
+            if rule.window is not None:
+                if moment is None:
+                    moment = ctx.local.time().replace(tzinfo=None)
+                if not _within(rule.window, moment):
+                    continue
+            target, _ = self._target(rule.route, ctx)
+            if target is None:
+                continue
+            if rule.route.observe:
+                if target not in observers:
+                    observers.append(target)
+                continue
+            observing = tuple(o for o in observers if o != target)
+            return _Deferred(target, rule.route.name, location, observing, _explainer(self, ctx))
+        return _Deferred(None, TRIAGE_RULE, location, tuple(observers), _explainer(self, ctx))
+
+    def _fitting(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
+        """The rules, in order, whose category and area matchers a request can pass."""
+        fitting = tuple(
+            rule
+            for rule in self._rules
+            if (
+                not rule.route.match.category
+                or any(under(category, c) for c in rule.route.match.category)
+            )
+            and (not rule.areas or not rule.areas.isdisjoint(chain))
+        )
+        if len(self._candidates) >= _CANDIDATES_KEPT:
+            self._candidates.clear()
+        self._candidates[(category, chain)] = fitting
+        return fitting
+
+    def decide_plainly(
+        self,
+        request: RouteRequest,
+        *,
+        now: datetime,
+        excluded: Iterable[str] = (),
+        load: Mapping[str, int] | None = None,
+    ) -> Decision:
+        """The decision by trying every rule in order, explanation built as it goes.
+
+        The definition ``decide`` must agree with; it explains deferred decisions.
+        """
+        location = self.areas.locate(request.area_code, request.lat, request.lon)
+        if location.peer is not None:
+            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+        ctx = _Context(
             request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
         )
+        return self._evaluate(ctx)
+
+    def _evaluate(self, ctx: _Context) -> Decision:
+        """Try every rule in order, saying for each which condition failed."""
         tried: list[Trial] = []
         observers: list[str] = []
+        location = ctx.location
         for route in self.config.routes:
             failed = _why_not(route, ctx, self.config.business_hours)
             target: str | None = None
@@ -208,11 +378,15 @@ class Router:
         if not ctx.location.chain:
             return None, "area-owner needs a located request"
         for area in ctx.location.chain:
-            owners = [u for u in self.config.units if area in u.areas and _serves(u, ctx)]
-            for unit in owners:
-                if unit.id not in ctx.excluded:
+            for unit in self._owners.get(area, ()):  # the units listing it, in file order
+                if unit.id not in ctx.excluded and _serves(unit, ctx):
                     return unit.id, None
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
+
+
+def _explainer(router: Router, ctx: _Context) -> Callable[[], tuple[Trial, ...]]:
+    """Work out ``tried`` later from the same request, moment, exclusions and load."""
+    return lambda: router._evaluate(ctx).tried
 
 
 def under(category: str, pattern: str) -> bool:

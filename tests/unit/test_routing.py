@@ -288,3 +288,109 @@ def test_every_request_gets_at_most_one_primary_unit_deterministically(
     ) == 1
     if code is not None and code.startswith("130202") and not excluded:
         assert first.unit is not None  # inside the district, some rule always takes it
+
+
+SMALL_CATEGORIES = ["a", "a.x", "a.y", "b"]
+SMALL_UNITS: list[dict[str, Any]] = [
+    {"id": "west", "name": "west", "areas": ["11"], "categories": ["a"]},
+    {"id": "east", "name": "east", "areas": ["12", "1"]},
+    {"id": "comm", "name": "comm", "areas": ["111"], "hours": {"open": "22:00", "close": "06:00"}},
+    {"id": "p1", "name": "p1", "capacity": 2},
+    {"id": "p2", "name": "p2", "areas": ["111"], "hours": {"open": "08:00", "close": "18:00"}},
+    {"id": "p3", "name": "p3", "categories": ["a.x"]},
+]
+SMALL_UNIT_IDS = [u["id"] for u in SMALL_UNITS]
+
+
+def _some(values: list[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.lists(st.sampled_from(values), max_size=2, unique=True)
+
+
+matches = st.fixed_dictionaries(
+    {},
+    optional={
+        "category": _some([*SMALL_CATEGORIES, "=a", "=a.x"]),
+        "area": _some(["1", "11", "12", "111"]),
+        "urgency": _some([u.value for u in Urgency]),
+        "channel": _some([Channel.PHONE.value, Channel.WEB.value, Channel.SMS.value]),
+        "hours": st.sampled_from(["business", "after-hours"]),
+        "time": st.sampled_from(["22:00-06:00", "09:00-12:00"]),
+    },
+)
+targets = st.one_of(
+    st.sampled_from([*SMALL_UNIT_IDS, "area-owner"]).map(lambda u: {"unit": u}),
+    st.lists(st.sampled_from(SMALL_UNIT_IDS), min_size=1, max_size=3, unique=True).map(
+        lambda p: {"pool": p}
+    ),
+)
+rule_lists = st.lists(
+    st.tuples(matches, targets, st.booleans()).map(
+        lambda r: {"match": r[0], **r[1], "continue": r[2]}
+    ),
+    max_size=12,
+)
+coordinates = st.one_of(
+    st.none(),
+    st.tuples(
+        st.sampled_from([-5.0, 0.0, 1.0, 2.0, 4.0, 5.0, 9.0, 10.0, 15.0, 20.0, 50.0]),
+        st.sampled_from([-5.0, 0.0, 1.0, 2.0, 5.0, 9.0, 10.0, 30.0]),
+    ),
+)
+small_requests = st.builds(
+    lambda category, code, urgency, channel, point: RouteRequest(
+        category, urgency, channel, code, *(point or (None, None))
+    ),
+    st.sampled_from([*SMALL_CATEGORIES, "c"]),
+    st.sampled_from([None, "1", "11", "12", "111", "2001", "9"]),
+    st.sampled_from(list(Urgency)),
+    st.sampled_from([Channel.PHONE, Channel.WEB, Channel.SMS]),
+    coordinates,
+)
+
+
+@given(
+    rule_lists,
+    st.lists(small_requests, min_size=1, max_size=6),
+    st.lists(st.sampled_from(SMALL_UNIT_IDS), max_size=2),
+    st.dictionaries(st.sampled_from(SMALL_UNIT_IDS), st.integers(0, 3)),
+    moments,
+)
+def test_the_fast_decision_agrees_with_trying_every_rule_in_order(
+    rules: list[dict[str, Any]],
+    requests: list[RouteRequest],
+    excluded: list[str],
+    load: dict[str, int],
+    now: datetime,
+) -> None:
+    routes = [{"name": f"rule {i}", **rule} for i, rule in enumerate(rules)]
+    router = district(routes, units=[u | {"contacts": []} for u in SMALL_UNITS])
+    for request in requests * 2:  # the second round meets the candidate lists built by the first
+        fast = router.decide(request, now=now, excluded=excluded, load=load)
+        plain = router.decide_plainly(request, now=now, excluded=excluded, load=load)
+        assert (fast.unit, fast.rule, fast.observers, fast.transfer_to) == (
+            plain.unit,
+            plain.rule,
+            plain.observers,
+            plain.transfer_to,
+        )
+        assert fast.outcome == plain.outcome
+        assert fast.tried == plain.tried
+        assert fast.explain() == plain.explain()
+        assert fast.as_dict() == plain.as_dict()
+        assert fast == plain and plain == fast and hash(fast) == hash(plain)
+
+
+def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> None:
+    router = district(
+        [
+            {"name": "busy pool", "match": {"category": "b"}, "pool": ["p1"]},
+            {"name": "all", "match": {}, "unit": "p2"},
+        ]
+    )
+    load = {"p1": 0}
+    decision = router.decide(req("a", None), now=DAY, load=load)
+    load["p1"] = 5
+    assert [t.failed for t in decision.tried] == ["category a not under b", None]
+    full = router.decide(req("b", None), now=DAY, load={"p1": 5})
+    load["p1"] = 0
+    assert full.unit == "p1" and full.explain() == "unit p1 by rule 'busy pool'"
