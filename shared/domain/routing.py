@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.shared.domain.config import (
     AREA_OWNER,
@@ -83,6 +83,10 @@ class Decision:
 
     def explain(self) -> str:
         """Say the decision in one line a dispatcher can read."""
+        return self._say("; ".join(f"{t.rule}: {t.failed}" for t in self.tried if t.failed))
+
+    def _say(self, skipped: str) -> str:
+        """The one line, given the rules skipped and why, as ``rule: reason; ...``."""
         if self.transfer_to is not None:
             head = f"transfer to district {self.transfer_to}"
         elif self.unit is None:
@@ -96,7 +100,6 @@ class Decision:
             parts.append(self.location.note)
         if self.observers:
             parts.append(f"copies to {', '.join(self.observers)}")
-        skipped = "; ".join(f"{t.rule}: {t.failed}" for t in self.tried if t.failed)
         if skipped:
             parts.append(f"skipped {skipped}")
         return " | ".join(parts)
@@ -131,7 +134,7 @@ class _Deferred(Decision):
     field for field, the decision a plain evaluation of every rule gives.
     """
 
-    _trials: Callable[[], tuple[Trial, ...]]
+    _trials: Callable[[], tuple[tuple[Trial, ...], str]]
 
     def __init__(
         self,
@@ -139,7 +142,7 @@ class _Deferred(Decision):
         rule: str,
         location: Location,
         observers: tuple[str, ...],
-        trials: Callable[[], tuple[Trial, ...]],
+        trials: Callable[[], tuple[tuple[Trial, ...], str]],
     ) -> None:
         object.__setattr__(self, "unit", unit)
         object.__setattr__(self, "rule", rule)
@@ -151,10 +154,17 @@ class _Deferred(Decision):
     @property
     def tried(self) -> tuple[Trial, ...]:
         """Every rule tried up to the deciding one, and which condition failed."""
-        known: tuple[Trial, ...] | None = self.__dict__.get("_tried")
+        return self._worked_out()[0]
+
+    def explain(self) -> str:
+        """As ``Decision.explain``, the skipped rules' text joined from ready-made pieces."""
+        return self._say(self._worked_out()[1])
+
+    def _worked_out(self) -> tuple[tuple[Trial, ...], str]:
+        known: tuple[tuple[Trial, ...], str] | None = self.__dict__.get("_known")
         if known is None:
             known = self._trials()
-            object.__setattr__(self, "_tried", known)
+            object.__setattr__(self, "_known", known)
         return known
 
     def _fields(self) -> tuple[Any, ...]:
@@ -168,6 +178,26 @@ class _Deferred(Decision):
     def __hash__(self) -> int:
         return hash(self._fields())
 
+    def as_dict(self) -> dict[str, Any]:
+        """What ``asdict`` gives, built directly: the router records it for every ticket."""
+        where = self.location
+        return {
+            "unit": self.unit,
+            "rule": self.rule,
+            "location": {
+                "chain": where.chain,
+                "source": where.source,
+                "note": where.note,
+                "peer": where.peer,
+            },
+            "tried": tuple(
+                {"rule": t.rule, "failed": t.failed, "observed_by": t.observed_by}
+                for t in self.tried
+            ),
+            "observers": self.observers,
+            "transfer_to": self.transfer_to,
+        }
+
     def __repr__(self) -> str:
         return repr(Decision(*self._fields()))
 
@@ -179,6 +209,7 @@ class _Deferred(Decision):
 class _Rule:
     """A route's matchers compiled once per config into cheap checks, in list order."""
 
+    index: int
     route: Route
     areas: frozenset[str]
     urgency: frozenset[Urgency]
@@ -187,8 +218,27 @@ class _Rule:
     window: TimeWindow | None
 
 
-#: How many (category, area chain) pairs keep their list of candidate rules.
+#: How many (category, area chain) pairs keep their list of candidate rules (small tuples).
 _CANDIDATES_KEPT = 1 << 16
+#: How many pairs keep the passed-over rules' trials (a reference per rule each).
+_GAPS_KEPT = 4096
+#: How many categories, and area chains, keep a trial per rule that they fail.
+_TRIALS_KEPT = 512
+
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def _keep(cache: dict[_Key, _Value], key: _Key, value: _Value, limit: int) -> None:
+    """Remember ``value``; a full cache starts afresh (the keys a district meets are few)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+
+
+def _trial(rule: str, failed: str) -> tuple[Trial, str]:
+    """A failed trial with its ``rule: reason`` text, as ``explain`` writes it."""
+    return Trial(rule, failed), f"{rule}: {failed}"
 
 
 class Router:
@@ -209,6 +259,7 @@ class Router:
         self._uses_load = any(r.pool for r in config.routes)
         self._rules = [
             _Rule(
+                index,
                 route,
                 frozenset(route.match.area),
                 frozenset(route.match.urgency),
@@ -216,13 +267,18 @@ class Router:
                 None if route.match.hours is None else route.match.hours is HoursCondition.BUSINESS,
                 route.match.time,
             )
-            for route in config.routes
+            for index, route in enumerate(config.routes)
         ]
         self._owners: dict[str, tuple[Unit, ...]] = {}
         for unit in config.units:
             for area in unit.areas:
                 self._owners[area] = (*self._owners.get(area, ()), unit)
         self._candidates: dict[tuple[str, tuple[str, ...]], tuple[_Rule, ...]] = {}
+        self._gaps: dict[
+            tuple[str, tuple[str, ...]], tuple[tuple[tuple[Trial, ...], str], ...]
+        ] = {}
+        self._category_trials: dict[str, list[tuple[Trial, str] | None]] = {}
+        self._area_trials: dict[tuple[str, ...], list[tuple[Trial, str] | None]] = {}
 
     @property
     def uses_load(self) -> bool:
@@ -286,6 +342,91 @@ class Router:
             return _Deferred(target, rule.route.name, location, observing, _explainer(self, ctx))
         return _Deferred(None, TRIAGE_RULE, location, tuple(observers), _explainer(self, ctx))
 
+    def _explain(self, ctx: _Context) -> tuple[tuple[Trial, ...], str]:
+        """``tried`` as ``_evaluate`` gives it, the passed-over rules' trials taken ready-made.
+
+        A rule that is not a candidate for the request's (category, area
+        chain) failed on its category or its area, and that trial depends on
+        nothing else: it is built once per category or chain and reused. Only
+        the candidates are tried afresh, in order, up to the deciding rule.
+        """
+        key = (ctx.request.category, ctx.location.chain)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._fitting(*key)
+        gaps = self._gaps.get(key)
+        if gaps is None:
+            gaps = self._passed_over(key[0], key[1], candidates)
+        tried: list[Trial] = []
+        skipped: list[str] = []  # "rule: reason" pieces, a passed-over run in one
+        observers: list[str] = []
+        for (gap, text), rule in zip(gaps, candidates, strict=False):
+            tried += gap
+            if text:
+                skipped.append(text)
+            route = rule.route
+            failed = _why_not(route, ctx, self.config.business_hours)
+            target: str | None = None
+            if failed is None:
+                target, failed = self._target(route, ctx)
+            if failed is not None or target is None:
+                tried.append(Trial(route.name, failed))
+                if failed:
+                    skipped.append(f"{route.name}: {failed}")
+                continue
+            if route.observe:
+                if target not in observers:
+                    observers.append(target)
+                tried.append(Trial(route.name, None, (target,)))
+                continue
+            tried.append(Trial(route.name, None))
+            return tuple(tried), "; ".join(skipped)
+        tail, text = gaps[-1]
+        tried += tail
+        if text:
+            skipped.append(text)
+        return tuple(tried), "; ".join(skipped)
+
+    def _passed_over(
+        self, category: str, chain: tuple[str, ...], candidates: tuple[_Rule, ...]
+    ) -> tuple[tuple[tuple[Trial, ...], str], ...]:
+        """The trials of the non-candidates before each candidate and after the last, each
+        run with its ``rule: reason; ...`` text for ``explain``."""
+        by_category = self._category_trials.get(category)
+        if by_category is None:
+            by_category = [
+                None
+                if not r.route.match.category
+                or any(under(category, c) for c in r.route.match.category)
+                else _trial(
+                    r.route.name,
+                    f"category {category} not under {', '.join(r.route.match.category)}",
+                )
+                for r in self._rules
+            ]
+            _keep(self._category_trials, category, by_category, _TRIALS_KEPT)
+        by_area = self._area_trials.get(chain)
+        if by_area is None:
+            where = " < ".join(chain) or "(not located)"
+            by_area = [
+                None
+                if not r.areas or not r.areas.isdisjoint(chain)
+                else _trial(r.route.name, f"area {where} not in {', '.join(r.route.match.area)}")
+                for r in self._rules
+            ]
+            _keep(self._area_trials, chain, by_area, _TRIALS_KEPT)
+        gaps: list[tuple[tuple[Trial, ...], str]] = []
+        start = 0
+        for rule in (*candidates, None):
+            end = len(self._rules) if rule is None else rule.index
+            run = [by_category[i] or by_area[i] for i in range(start, end)]
+            gap = [t for t in run if t is not None]
+            gaps.append((tuple(t for t, _ in gap), "; ".join(text for _, text in gap)))
+            start = end + 1
+        result = tuple(gaps)
+        _keep(self._gaps, (category, chain), result, _GAPS_KEPT)
+        return result
+
     def _fitting(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
         """The rules, in order, whose category and area matchers a request can pass."""
         fitting = tuple(
@@ -297,9 +438,7 @@ class Router:
             )
             and (not rule.areas or not rule.areas.isdisjoint(chain))
         )
-        if len(self._candidates) >= _CANDIDATES_KEPT:
-            self._candidates.clear()
-        self._candidates[(category, chain)] = fitting
+        _keep(self._candidates, (category, chain), fitting, _CANDIDATES_KEPT)
         return fitting
 
     def decide_plainly(
@@ -384,9 +523,9 @@ class Router:
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
 
 
-def _explainer(router: Router, ctx: _Context) -> Callable[[], tuple[Trial, ...]]:
+def _explainer(router: Router, ctx: _Context) -> Callable[[], tuple[tuple[Trial, ...], str]]:
     """Work out ``tried`` later from the same request, moment, exclusions and load."""
-    return lambda: router._evaluate(ctx).tried
+    return lambda: router._explain(ctx)
 
 
 def under(category: str, pattern: str) -> bool:
