@@ -273,6 +273,7 @@ class Router:
         for unit in config.units:
             for area in unit.areas:
                 self._owners[area] = (*self._owners.get(area, ()), unit)
+        self._by_category: dict[str, tuple[_Rule, ...]] = {}
         self._candidates: dict[tuple[str, tuple[str, ...]], tuple[_Rule, ...]] = {}
         self._gaps: dict[
             tuple[str, tuple[str, ...]], tuple[tuple[tuple[Trial, ...], str], ...]
@@ -429,14 +430,17 @@ class Router:
 
     def _fitting(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
         """The rules, in order, whose category and area matchers a request can pass."""
-        fitting = tuple(
-            rule
-            for rule in self._rules
-            if (
-                not rule.route.match.category
+        by_category = self._by_category.get(category)
+        if by_category is None:
+            by_category = tuple(
+                rule
+                for rule in self._rules
+                if not rule.route.match.category
                 or any(under(category, c) for c in rule.route.match.category)
             )
-            and (not rule.areas or not rule.areas.isdisjoint(chain))
+            _keep(self._by_category, category, by_category, _TRIALS_KEPT)
+        fitting = tuple(
+            rule for rule in by_category if not rule.areas or not rule.areas.isdisjoint(chain)
         )
         _keep(self._candidates, (category, chain), fitting, _CANDIDATES_KEPT)
         return fitting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.routing import build_config, build_requests
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.lint import lint
@@ -394,3 +396,15 @@ def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> Non
     full = router.decide(req("b", None), now=DAY, load={"p1": 5})
     load["p1"] = 0
     assert full.unit == "p1" and full.explain() == "unit p1 by rule 'busy pool'"
+
+
+def test_the_fast_decision_agrees_on_the_benchmark_district() -> None:
+    rng = random.Random(3)
+    config = build_config(rng)
+    router, plain = Router(config), Router(config)
+    load = {u: rng.randrange(12) for u in config.unit_ids}
+    for request, now, excluded in build_requests(rng, config, 400) * 2:
+        fast = router.decide(request, now=now, excluded=excluded, load=load)
+        slow = plain.decide_plainly(request, now=now, excluded=excluded, load=load)
+        assert fast == slow
+        assert (fast.explain(), fast.as_dict()) == (slow.explain(), slow.as_dict())
