@@ -220,8 +220,9 @@ class _Rule:
 
 #: How many (category, area chain) pairs keep their list of candidate rules (small tuples).
 _CANDIDATES_KEPT = 1 << 16
-#: How many pairs keep the passed-over rules' trials (a reference per rule each).
-_GAPS_KEPT = 4096
+#: How many pairs keep the passed-over rules' trials: a reference per rule each, so
+#: some 40 MB for 300 rules at most, and every pair of a 50-category, 300-area district.
+_PASSED_KEPT = 16384
 #: How many categories, and area chains, keep a trial per rule that they fail.
 _TRIALS_KEPT = 512
 
@@ -275,9 +276,7 @@ class Router:
                 self._owners[area] = (*self._owners.get(area, ()), unit)
         self._by_category: dict[str, tuple[_Rule, ...]] = {}
         self._candidates: dict[tuple[str, tuple[str, ...]], tuple[_Rule, ...]] = {}
-        self._gaps: dict[
-            tuple[str, tuple[str, ...]], tuple[tuple[tuple[Trial, ...], str], ...]
-        ] = {}
+        self._passed: dict[tuple[str, tuple[str, ...]], tuple[tuple[Trial, str] | None, ...]] = {}
         self._category_trials: dict[str, list[tuple[Trial, str] | None]] = {}
         self._area_trials: dict[tuple[str, ...], list[tuple[Trial, str] | None]] = {}
 
@@ -355,16 +354,20 @@ class Router:
         candidates = self._candidates.get(key)
         if candidates is None:
             candidates = self._fitting(*key)
-        gaps = self._gaps.get(key)
-        if gaps is None:
-            gaps = self._passed_over(key[0], key[1], candidates)
+        passed = self._passed.get(key)
+        if passed is None:
+            passed = self._passed_over(*key)
         tried: list[Trial] = []
-        skipped: list[str] = []  # "rule: reason" pieces, a passed-over run in one
+        skipped: list[str] = []  # "rule: reason", as explain() joins them
         observers: list[str] = []
-        for (gap, text), rule in zip(gaps, candidates, strict=False):
-            tried += gap
-            if text:
-                skipped.append(text)
+        start = 0
+        for rule in (*candidates, None):
+            run = [p for p in passed[start : len(passed) if rule is None else rule.index] if p]
+            tried += [trial for trial, _ in run]
+            skipped += [text for _, text in run]
+            if rule is None:
+                break
+            start = rule.index + 1
             route = rule.route
             failed = _why_not(route, ctx, self.config.business_hours)
             target: str | None = None
@@ -381,18 +384,13 @@ class Router:
                 tried.append(Trial(route.name, None, (target,)))
                 continue
             tried.append(Trial(route.name, None))
-            return tuple(tried), "; ".join(skipped)
-        tail, text = gaps[-1]
-        tried += tail
-        if text:
-            skipped.append(text)
+            break
         return tuple(tried), "; ".join(skipped)
 
     def _passed_over(
-        self, category: str, chain: tuple[str, ...], candidates: tuple[_Rule, ...]
-    ) -> tuple[tuple[tuple[Trial, ...], str], ...]:
-        """The trials of the non-candidates before each candidate and after the last, each
-        run with its ``rule: reason; ...`` text for ``explain``."""
+        self, category: str, chain: tuple[str, ...]
+    ) -> tuple[tuple[Trial, str] | None, ...]:
+        """For each rule, its failed trial and text if the category or area rules it out."""
         by_category = self._category_trials.get(category)
         if by_category is None:
             by_category = [
@@ -416,17 +414,9 @@ class Router:
                 for r in self._rules
             ]
             _keep(self._area_trials, chain, by_area, _TRIALS_KEPT)
-        gaps: list[tuple[tuple[Trial, ...], str]] = []
-        start = 0
-        for rule in (*candidates, None):
-            end = len(self._rules) if rule is None else rule.index
-            run = [by_category[i] or by_area[i] for i in range(start, end)]
-            gap = [t for t in run if t is not None]
-            gaps.append((tuple(t for t, _ in gap), "; ".join(text for _, text in gap)))
-            start = end + 1
-        result = tuple(gaps)
-        _keep(self._gaps, (category, chain), result, _GAPS_KEPT)
-        return result
+        passed = tuple(c or a for c, a in zip(by_category, by_area, strict=True))
+        _keep(self._passed, (category, chain), passed, _PASSED_KEPT)
+        return passed
 
     def _fitting(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
         """The rules, in order, whose category and area matchers a request can pass."""
