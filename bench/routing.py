@@ -14,10 +14,10 @@ skews it little) and on wall time, the p50/p99 time per decision: deciding
 alone, then also building the explanation (``explain()``), then also the
 JSON-ready record (``as_dict()``) as the router service does for each ticket.
 The plain evaluation (every rule tried in order, the explanation built as it
-goes: ``Router.decide_plainly``) is timed first, for comparison; the
-first pass of ``decide`` meets every (category, area chain) pair cold, the
-later ones reuse the candidate lists it built. Last comes a calibration figure (a pure-Python
-10M-step loop) so the result reads on other machines.
+goes: ``Router.decide_plainly``) is timed first, for comparison; the first
+pass of ``decide`` meets every (category, area chain) pair cold, the later
+ones reuse the candidate lists it built. Last comes a calibration figure (a
+pure-Python 10M-step loop) so the result reads on other machines.
 """
 
 from __future__ import annotations

@@ -247,10 +247,11 @@ class Router:
 
     Each rule's matchers become sets, and the rules a request can fit by its
     category and areas are listed once per (category, area chain) pair, so a
-    decision tests a handful of rules rather than hundreds. The plain
-    evaluation of every rule in order (``decide_plainly``) stays the
-    definition; ``decide`` gives the same decision and defers the
-    explanation to it.
+    decision tests a handful of rules rather than hundreds, and works out
+    its explanation only when it is read. The plain evaluation of every
+    rule in order (``decide_plainly``) stays the definition: ``decide``
+    gives the same decision, ``tried`` and explanation (a property test
+    holds them to it).
     """
 
     def __init__(self, config: DistrictConfig) -> None:
@@ -445,7 +446,8 @@ class Router:
     ) -> Decision:
         """The decision by trying every rule in order, explanation built as it goes.
 
-        The definition ``decide`` must agree with; it explains deferred decisions.
+        The definition ``decide`` must agree with, kept for tests, the benchmark
+        and anyone who wants to see the rules applied without shortcuts.
         """
         location = self.areas.locate(request.area_code, request.lat, request.lon)
         if location.peer is not None:
