@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +15,7 @@ from bench.routing import build_config, build_requests
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.lint import lint
-from hotline.shared.domain.routing import TRIAGE_RULE, Router, RouteRequest
+from hotline.shared.domain.routing import TRIAGE_RULE, Decision, Router, RouteRequest
 from hotline.shared.domain.ticket import Channel, Urgency
 
 EXAMPLE = Router(load_config(None))
@@ -393,6 +394,9 @@ def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> Non
     decision = router.decide(req("a", None), now=DAY, load=load)
     load["p1"] = 5
     assert [t.failed for t in decision.tried] == ["category a not under b", None]
+    copied = pickle.loads(pickle.dumps(decision))
+    assert copied == decision and type(copied) is Decision
+    assert repr(decision) == repr(copied)
     full = router.decide(req("b", None), now=DAY, load={"p1": 5})
     load["p1"] = 0
     assert full.unit == "p1" and full.explain() == "unit p1 by rule 'busy pool'"
