@@ -173,8 +173,10 @@ def start_production(
     database_url: str,
     edit: Callable[[str], str] = lambda t: t,
     redrive_after: str = "3s",
+    names: tuple[str, ...] = ("intake", "router", "notifier"),
 ) -> System:
-    """intake, router and notifier as three processes on RabbitMQ, PostgreSQL and Tansu."""
+    """intake, router and notifier (or those ``names`` says) as processes on RabbitMQ,
+    PostgreSQL and Tansu."""
     district, config = district_file(tmp_path, edit)
     tansu = TansuBroker(log_path=tmp_path / "tansu.log")
     tansu.start()
@@ -187,7 +189,6 @@ def start_production(
         "HOTLINE_CONFIG": str(config),
         "HOTLINE_REDRIVE_AFTER": redrive_after,
     }
-    names = ("intake", "router", "notifier")
     procs = {
         name: Proc(
             name,
