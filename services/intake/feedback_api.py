@@ -28,12 +28,14 @@ def router(ctx: api.IntakeContext) -> APIRouter:
     routes = APIRouter(prefix="/api/v1/requests", tags=["feedback"], responses=ERRORS)
 
     @routes.post("/{ticket_id}/feedback", status_code=201, response_model=FeedbackOut)
-    async def record(ticket_id: str, body: Feedback, _: RecordsFeedback) -> FeedbackOut:
+    async def record(ticket_id: str, body: Feedback, who: RecordsFeedback) -> FeedbackOut:
         """Record the citizen's satisfaction with a resolved ticket (409 otherwise).
 
         A dissatisfied result reopens the ticket (unless ``reopen`` is false, or
         the district file says otherwise); the router then routes it again.
         """
+        if body.by is None:
+            body = body.model_copy(update={"by": who.name})
         config = ctx.source.config
         done = await api.run_and_wake(
             ctx, lambda s, now: feedback_handlers.record_feedback(s, config, ticket_id, body, now)
