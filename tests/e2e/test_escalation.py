@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from pathlib import Path
 
@@ -68,6 +69,34 @@ def test_unsigned_task_escalates_and_a_signed_one_does_not(
         assert shown["escalation_level"] == 3
         assert [e["type"] for e in shown["events"]].count("escalated") == 2
         assert ticket(system, signed)["escalation_level"] == 0
+    finally:
+        system.stop()
+        system.tansu.stop()
+
+
+@pytest.mark.timeout(180)
+def test_a_step_due_while_the_notifier_is_down_fires_after_restart_marked_late(
+    tmp_path: Path, pg_database: str
+) -> None:
+    system = start_production(tmp_path, pg_database, edit=_fast_sla)
+    assert system.tansu is not None
+    notifier = system.procs["notifier"]
+    try:
+        ticket_id = submit(system, urgency="critical")
+        assert len(take(system, "friendship-street", 1, within=15)) == 1
+        notifier.stop(signal.SIGKILL)  # a crash, with the deadline 2 s away
+        time.sleep(5)  # the sign-for deadline (2 s) and the next step (3 s) pass while it is down
+        assert ticket(system, ticket_id)["escalation_level"] == 0
+        notifier.start()
+        deadline = time.monotonic() + 30
+        fired: list[dict[str, object]] = []
+        while time.monotonic() < deadline and len(fired) < 2:
+            events = ticket(system, ticket_id)["events"]
+            fired = [e["data"] for e in events if e["type"] == "escalated"]
+            time.sleep(0.2)
+        assert [f["level"] for f in fired] == [2, 3], fired  # both, in order
+        assert all(f["late"] is True for f in fired), fired
+        assert all(float(str(f["late_seconds"])) > 1.0 for f in fired), fired
     finally:
         system.stop()
         system.tansu.stop()
