@@ -87,6 +87,12 @@ def _simulate(args: argparse.Namespace) -> int:
     return simulate(args.url, load_config(args.config or os.environ.get("HOTLINE_CONFIG")), plan)
 
 
+def _report(args: argparse.Namespace) -> int:
+    from hotline.report import run
+
+    return run(args)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotline", description="Dispatch for a district's citizen-service hotline."
@@ -161,6 +167,23 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines")
     sim.add_argument("--seed", type=int, help="random seed, for a repeatable load")
     sim.set_defaults(run=_simulate)
+
+    report = sub.add_parser(
+        "report",
+        help="the figures a hotline publishes for a period, from the ledger",
+        description="Tickets received from --from to --to (whole days in the district's "
+        "time zone, both included): received by channel, answered at first contact, given "
+        "to units by kind, transferred, completed, completion rate, median times, "
+        "satisfaction, escalations. Reads the ledger, writes nothing.",
+    )
+    report.add_argument("--from", dest="start", required=True, metavar="DATE", help="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="YYYY-MM-DD")
+    report.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    report.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    report.add_argument(
+        "--database", help="ledger URL (default: HOTLINE_DATABASE_URL, else var/ledger.sqlite)"
+    )
+    report.set_defaults(run=_report)
     return parser
 
 
