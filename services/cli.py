@@ -74,6 +74,11 @@ def _simulate(args: argparse.Namespace) -> int:
 
     if args.speed <= 0 or args.per_day < 0 or args.hours <= 0:
         raise SystemExit("hotline simulate: --speed and --hours must be > 0, --per-day >= 0")
+    shares = ("responsive", "progress_share", "extensions", "returns", "feedback")
+    for name in shares:
+        if not 0 <= getattr(args, name) <= 1:
+            option = "--" + name.replace("_", "-")
+            raise SystemExit(f"hotline simulate: {option} is a share, from 0 to 1")
     plan = Plan(
         per_day=args.per_day,
         hours=args.hours,

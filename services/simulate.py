@@ -324,6 +324,8 @@ class Simulation:
             task.add_done_callback(pending.discard)
         if pending:
             await asyncio.gather(*pending)
+        # the day lasts its hours, even when its last call came early
+        await asyncio.sleep(max(start + self._plan.real_seconds - self._clock(), 0))
 
     async def _post(
         self, client: httpx.AsyncClient, body: dict[str, Any], hour: int, burst: bool
@@ -353,7 +355,7 @@ class Simulation:
 
     def _draw(self, start: float, final: bool = False) -> None:
         """The progress bar: redrawn in place on a terminal, a line each tenth elsewhere."""
-        done = min((self._clock() - start) / max(self._plan.real_seconds, 1e-9), 1.0)
+        done = 1.0 if final else min((self._clock() - start) / self._plan.real_seconds, 1.0)
         tty = self._bar.isatty()
         if not tty and not final and done < self._shown + 0.1:
             return

@@ -22,6 +22,8 @@ Definitions, so that two bulletins say the same thing:
 * median times: to sign-for and to first response (a progress report or the
   resolution) from each task's assignment; to resolution from receipt.
 * satisfaction rate: (satisfied + basically satisfied) ÷ feedback recorded.
+* escalations by level: every escalation step that fired (a repeat counts
+  again), and how many tickets had at least one.
 """
 
 from __future__ import annotations
