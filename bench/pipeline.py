@@ -86,7 +86,9 @@ async def offered_rate(system: System, rate: float, seconds: float) -> dict[str,
     started: dict[str, float] = {}
     errors = 0
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=system.api, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=system.api, timeout=30, limits=limits, headers=system.headers
+    ) as client:
 
         async def one(n: int) -> None:
             nonlocal errors
@@ -120,7 +122,9 @@ async def closed_loop(system: System, clients: int, seconds: float) -> dict[str,
     errors = 0
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=system.api, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=system.api, timeout=30, limits=limits, headers=system.headers
+    ) as client:
 
         async def caller(k: int) -> None:
             nonlocal errors

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hotline.shared.config_file import ConfigError
+from hotline.shared.domain.privacy import MaskingFilter
 from hotline.shared.ledger.exclusive import AlreadyRunning
 from hotline.shared.listener import PortTaken
 from hotline.shared.settings import SettingsError
@@ -63,8 +64,10 @@ def _service(name: str) -> Command:
 
 
 def _unit_listen(args: argparse.Namespace) -> int:
-    from hotline.unit_cli import listen
+    from hotline.unit_cli import interactive, listen
 
+    if args.interactive:
+        return interactive(args.unit, args.amqp_url, args.config, args.api, args.token)
     return listen(unit_id=args.unit, amqp_url=args.amqp_url, config_path=args.config)
 
 
@@ -95,8 +98,13 @@ def _simulate(args: argparse.Namespace) -> int:
         settle=args.settle,
         seed=args.seed,
     )
+    from hotline.client_token import NO_TOKEN, client_token
+
+    token = client_token(args.token, args.data_dir)
+    if token is None:
+        raise SystemExit(f"hotline simulate: {NO_TOKEN}")
     config = load_config(args.config or os.environ.get("HOTLINE_CONFIG"))
-    return simulate(args.url, config, plan, as_json=args.json)
+    return simulate(args.url, config, plan, token, as_json=args.json)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -155,12 +163,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     route.set_defaults(run=_route)
 
+    from hotline.bulk_import import add_command as import_command
+    from hotline.token_cli import add_commands as token_commands
+
+    token_commands(sub)
+    import_command(sub)
+
     unit = sub.add_parser("unit", help="what a handling unit does")
     unit_sub = unit.add_subparsers(dest="unit_command", required=True)
     listen = unit_sub.add_parser("listen", help="print the tasks arriving in a unit's queue")
     listen.add_argument("--unit", required=True, help="the unit id")
     listen.add_argument("--amqp-url", help="default: HOTLINE_AMQP_URL, or the embedded queues")
     listen.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    listen.add_argument(
+        "-i",
+        "--interactive",
+        action="store_true",
+        help="also sign for, report progress on, return and resolve tasks (type help)",
+    )
+    listen.add_argument("--api", default="http://127.0.0.1:8080", help="the intake's base URL")
+    listen.add_argument("--token", help="the unit's token (default: HOTLINE_TOKEN)")
     listen.set_defaults(run=_unit_listen)
 
     sim = sub.add_parser(
@@ -208,6 +230,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--settle", type=float, default=10.0, help="real seconds to let units finish")
     sim.add_argument("--seed", type=int, help="random seed, for a repeatable day")
     sim.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sim.add_argument("--token", help="an admin token (default: HOTLINE_TOKEN, var/admin.token)")
+    sim.add_argument("--data-dir", default="var", help="where hotline up keeps admin.token")
     sim.set_defaults(run=_simulate)
 
     report = sub.add_parser(
@@ -250,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskingFilter())  # phone numbers never reach a log
     for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(logging.INFO if args.verbose else logging.WARNING)
     try:

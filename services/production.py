@@ -30,7 +30,7 @@ def run_service(name: str, host: str, port: int) -> int:
         state = Path(state_dir)
         service: Service
         if name == "intake":
-            service = build_intake(engine, source, kafka_url, state)
+            service = build_intake(engine, source, kafka_url, state, settings.tokens)
         elif name == "router":
             service = build_router(
                 engine, source, kafka_url, settings.amqp_url, state, settings.redrive_after

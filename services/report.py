@@ -79,12 +79,10 @@ def _duration(value: object) -> str:
 def render_md(report: Report, name: str) -> str:
     """A bulletin: one sentence as a newspaper would print it, then the table."""
     d = report.as_dict()
-    first = d["answered_at_first_contact"]
     lines = [
         f"# {name}: hotline figures, {d['from']} to {d['to']}",
         "",
-        f"Received {report.received} requests"
-        + (f", {first} answered at first contact" if first is not None else "")
+        f"Received {report.received} requests, {report.first_contact} answered at first contact"
         + f"; {report.to_units} given to units"
         + (
             " (" + ", ".join(f"{n} to {k}" for k, n in sorted(report.by_kind.items())) + ")"
@@ -104,9 +102,7 @@ def render_md(report: Report, name: str) -> str:
         "|---|---|---:|",
     ]
     for section, figure, value in report.as_rows():
-        if value is None and figure == "answered at first contact":
-            shown = "not recorded"
-        elif figure.endswith("rate"):
+        if figure.endswith("rate"):
             shown = _percent(value)
         elif figure.endswith("(s)"):
             figure, shown = figure.removesuffix(" (s)"), _duration(value)

@@ -4,7 +4,8 @@ Call-takers post requests as a district hotline receives them: few at night,
 a morning and an evening peak (:data:`HOURLY`), a category mix after the
 seeds' bulletins (daily supplies, medical treatment, cross-region mobility,
 complaints about community control, policy questions), mostly by phone, and
-in the evening a burst of one category in one community. Units are played
+in the evening a burst of one category in one community; a tenth are answered
+on the spot by the call-taker (first-contact resolution). Units are played
 too: most sign for their tasks after a while, report progress, sometimes ask
 for more time (a supervisor approves), and resolve with a result; a few
 return a task as not theirs; a few never answer, so their clocks run out and
@@ -53,6 +54,8 @@ HOURLY = (
 HOUR = 3600.0
 #: Tickets the simulated units look at at once.
 PARALLEL = 8
+#: Share of calls the call-taker answers on the spot (policy questions, mostly).
+ANSWERED_AT_INTAKE = 0.1
 
 
 @dataclass(frozen=True)
@@ -137,11 +140,16 @@ class Mix:
         )
 
     def request(self, category: str | None = None, area: str | None = None) -> dict[str, Any]:
-        """The next request, as a call-taker would post it."""
+        """The next request, as a call-taker would post it (the burst's: ``category`` in
+        ``area``)."""
         rng, self._serial = self._rng, self._serial + 1
+        burst = category is not None
         category = category or rng.choices(self._categories, self._category_weights)[0]
         area = area or rng.choice(self._areas)
-        return {
+        # a burst is a run of one real problem: none of it is answered on the spot
+        answered = not burst and rng.random() < ANSWERED_AT_INTAKE
+        on_the_spot = {"resolved_at_intake": True, "answer": "Explained the policy on the phone"}
+        return (on_the_spot if answered else {}) | {
             "district": self._district,
             "channel": _weighted(rng, CHANNEL_WEIGHTS),
             "caller": {"name": f"Simulated caller {self._serial}", "phone": "+86 100 0000 0000"},
@@ -172,6 +180,7 @@ class Tally:
     refused: Counter[int] = field(default_factory=Counter)
     errors: int = 0
     assigned: Counter[str] = field(default_factory=Counter)
+    at_intake: int = 0
     triage: int = 0
     signed: int = 0
     progress: int = 0
@@ -201,6 +210,7 @@ class Tally:
             "accepted": self.accepted,
             "refused": {str(k): n for k, n in self.refused.items()},
             "errors": self.errors,
+            "answered_at_intake": self.at_intake,
             "assigned": dict(self.assigned),
             "triage": self.triage,
             "signed": self.signed,
@@ -240,8 +250,10 @@ class Simulation:
         plan: Plan,
         out: TextIO = sys.stdout,
         bar: TextIO = sys.stderr,
+        token: str | None = None,
     ) -> None:
         self._url = url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._plan = plan
         self._rng = random.Random(plan.seed)
         self._mix = Mix(config, self._rng)
@@ -289,7 +301,9 @@ class Simulation:
                 f" units that answer: {', '.join(sorted(self.responsive))}"
             )
         start = self._clock()
-        async with httpx.AsyncClient(base_url=self._url, timeout=10) as client:
+        async with httpx.AsyncClient(
+            base_url=self._url, timeout=10, headers=self._headers
+        ) as client:
             units = asyncio.create_task(self._play_units(client))
             bar = asyncio.create_task(self._progress(start))
             try:
@@ -345,6 +359,9 @@ class Simulation:
         t.categories[top_category(body["category"])] += 1
         t.urgencies[body["urgency"]] += 1
         t.hours[hour] += 1
+        if body.get("resolved_at_intake"):
+            t.at_intake += 1  # answered on the spot: no unit will see it
+            return
         ticket_id = response.json()["id"]
         self._tracked[ticket_id] = _Tracked(ticket_id)
 
@@ -506,6 +523,7 @@ class Simulation:
             "summary:",
             f"  requests   sent {t.sent}, accepted {t.accepted}, refused "
             f"{dict(t.refused) or 0}, errors {t.errors}",
+            f"  intake     answered on the spot {t.at_intake}",
             f"  tasks      assigned {sum(t.assigned.values())}, to triage {t.triage},"
             f" signed for {t.signed}, progress reports {t.progress}, extensions"
             f" {t.extensions}, resolved {t.resolved}, returned {t.returned},"
@@ -538,9 +556,11 @@ def _clock_time(seconds: float) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def simulate(url: str, config: DistrictConfig, plan: Plan, as_json: bool = False) -> int:
+def simulate(
+    url: str, config: DistrictConfig, plan: Plan, token: str | None = None, as_json: bool = False
+) -> int:
     """Run a simulation; exit 1 if nothing was accepted (a wrong URL or district)."""
-    tally = asyncio.run(Simulation(url, config, plan).run(as_json))
+    tally = asyncio.run(Simulation(url, config, plan, token=token).run(as_json))
     if not tally.accepted:
         print(
             f"simulate: nothing was accepted; is the intake running at {url}, and is the"

@@ -9,17 +9,22 @@ Tansu keeps its streams in memory; what it forgets, the ledger re-drives.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import Engine
 
 from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
 from hotline.shared.config_source import ConfigSource
 from hotline.shared.host import Service, run
-from hotline.shared.ledger.engine import make_engine, migrate
+from hotline.shared.ledger import tokens
+from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.listener import listen
-from hotline.shared.settings import NotifySettings, Settings
+from hotline.shared.settings import NotifySettings, Settings, config_tokens
 from hotline.shared.streams.tansu import TansuBroker
 
 
@@ -34,6 +39,28 @@ def embedded_settings(data_dir: Path, kafka_url: str, config_path: str | None) -
     )
 
 
+#: Where ``hotline up`` leaves the first admin token, under its data directory.
+ADMIN_TOKEN_FILE = "admin.token"
+
+
+def first_admin_token(engine: Engine, data_dir: Path) -> str:
+    """Make an admin token when the ledger has none, saved (mode 600) in the data directory.
+
+    Returns a line saying where the admin token is, for the start-up banner.
+    """
+    path = data_dir / ADMIN_TOKEN_FILE
+    with make_sessions(engine).begin() as session:
+        if tokens.has_admin(session):
+            if path.exists():
+                return f"admin token in {path}"
+            return "make a token with: hotline token create --role admin --name NAME"
+        token = tokens.create(session, "admin", "admin", datetime.now(UTC))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:  # before the commit: a token nobody can read is useless
+            out.write(token + "\n")
+    return f"admin token in {path} (new)"
+
+
 def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) -> int:
     """Run the whole system until Ctrl-C; return the exit code."""
     source = ConfigSource(config_path)
@@ -44,10 +71,11 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
         settings = embedded_settings(data_dir, broker.url, config_path)
         engine = make_engine(settings.database_url)
         migrate(engine)
+        admin = first_admin_token(engine, data_dir)
         with tempfile.TemporaryDirectory(prefix="hotline-streams-") as streams_dir:
             state = Path(streams_dir)
             services = [
-                build_intake(engine, source, settings.kafka_url, state),
+                build_intake(engine, source, settings.kafka_url, state, config_tokens()),
                 build_router(
                     engine,
                     source,
@@ -67,6 +95,8 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
                 print(
                     f"hotline: district {config.district} ({config.name}) is up\n"
                     f"  API        {base}/api/v1/requests   (docs: {base}/docs)\n"
+                    f"  Open311    {base}/open311/v2/services.json\n"
+                    f"  tokens     {admin}\n"
                     f"  health     {base}/healthz\n"
                     f"  metrics    {base}/metrics\n"
                     f"  ledger     {settings.database_url}\n"

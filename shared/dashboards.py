@@ -45,6 +45,7 @@ SIGNED = _name(metrics.TASKS_SIGNED_FOR)
 RESOLVED = _name(metrics.TASKS_RESOLVED)
 RETURNED = _name(metrics.TASKS_RETURNED)
 TRIAGED = _name(metrics.TICKETS_TRIAGED)
+AT_INTAKE = _name(metrics.REQUESTS_RESOLVED_AT_INTAKE)
 ESCALATIONS = _name(metrics.ESCALATIONS)
 TO_SIGN_FOR = _name(metrics.TIME_TO_SIGN_FOR)
 TO_RESOLUTION = _name(metrics.TIME_TO_RESOLUTION)
@@ -185,6 +186,9 @@ def district_overview() -> dict[str, Any]:
     completion = (
         f"sum(increase({RESOLVED}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
     )
+    first_contact = (
+        f"sum(increase({AT_INTAKE}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
+    )
     panels = [
         panel("stat", "Requests in", [(f"sum(increase({RECEIVED}{{{D}}}[$__range]))", "")],
               description="Requests the intake accepted in the chosen time range.", width=4,
@@ -192,6 +196,9 @@ def district_overview() -> dict[str, Any]:
         panel("stat", "Completion rate", [(completion, "")], unit="percentunit", width=4,
               description="Tasks resolved over requests received in the chosen time range.",
               instant=True),
+        panel("stat", "First-contact resolution rate", [(first_contact, "")], unit="percentunit",
+              width=4, instant=True,
+              description="Requests the call-taker answered on the spot, over requests received."),
         panel("stat", "Sent to manual triage", [(f"sum(increase({TRIAGED}{{{D}}}[$__range]))", "")],
               width=4, instant=True,
               description="Requests no rule or remaining unit could take (dispatchers handle them)."),

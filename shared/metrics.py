@@ -46,6 +46,11 @@ REQUESTS_RECEIVED = Counter(
     "Requests accepted by the intake and written to the ledger.",
     ["district", "category", "channel", "urgency"],
 )
+REQUESTS_RESOLVED_AT_INTAKE = Counter(
+    "hotline_requests_resolved_at_intake_total",
+    "Requests the call-taker answered on the spot (first-contact resolution); never routed.",
+    ["district", "category", "channel"],
+)
 TASKS_SIGNED_FOR = Counter(
     "hotline_tasks_signed_for_total",
     "Tasks a unit signed for.",

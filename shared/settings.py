@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from hotline.shared.domain.access import BadRole, Principal, parse_config_tokens
 from hotline.shared.domain.durations import parse_duration
 
 
@@ -55,6 +56,7 @@ class Settings:
 
     ``redrive_after`` is how long a ticket may wait for the router before the
     ledger re-publishes it: the guard against a broker that forgot a message.
+    ``tokens`` are API tokens given in config (``HOTLINE_TOKENS``), by their hash.
     """
 
     database_url: str
@@ -63,6 +65,7 @@ class Settings:
     config_path: str | None = None
     redrive_after: timedelta = timedelta(seconds=30)
     notify: NotifySettings = NotifySettings()
+    tokens: Mapping[str, Principal] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +85,7 @@ class Settings:
         except ValueError as exc:
             raise SettingsError(f"HOTLINE_REDRIVE_AFTER: {exc}") from exc
         return cls(
+            tokens=config_tokens(env),
             database_url=env["HOTLINE_DATABASE_URL"],
             kafka_url=env["HOTLINE_KAFKA_URL"],
             amqp_url=env["HOTLINE_AMQP_URL"],
@@ -89,3 +93,12 @@ class Settings:
             redrive_after=redrive,
             notify=NotifySettings.from_env(env),
         )
+
+
+def config_tokens(env: Mapping[str, str] | None = None) -> dict[str, Principal]:
+    """``HOTLINE_TOKENS``: ``NAME:ROLE:SHA256`` entries (``hotline token create --print-only``)."""
+    env = os.environ if env is None else env
+    try:
+        return parse_config_tokens(env.get("HOTLINE_TOKENS", ""))
+    except BadRole as exc:
+        raise SettingsError(f"HOTLINE_TOKENS: {exc}") from exc

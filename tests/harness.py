@@ -20,6 +20,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from hotline.shared.config_file import EXAMPLE, load_config
+from hotline.shared.domain.access import hash_token, new_token
 from hotline.shared.streams.tansu import TansuBroker
 
 PG_ADMIN_URL = os.environ.get(
@@ -114,13 +115,28 @@ class Proc:
 
 @dataclass
 class System:
-    """A running district: its API, its AMQP URL and its processes."""
+    """A running district: its API, its AMQP URL, an admin token and its processes."""
 
     district: str
     amqp_url: str
     api: str
     procs: dict[str, Proc] = field(default_factory=dict)
     tansu: TansuBroker | None = None
+    admin_token: str = ""
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What an admin's request carries."""
+        return {"authorization": f"Bearer {self.admin_token}"}
+
+    def token(self, role: str, name: str = "test") -> str:
+        """A new token for ``role``, made by the real ``hotline token create``."""
+        env = self.procs[next(iter(self.procs))].env
+        args = [HOTLINE, "token", "create", "--role", role, "--name", name]
+        if "up" in self.procs:
+            args += ["--data-dir", self.procs["up"].args[-1]]
+        done = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
 
     def stop(self) -> None:
         for proc in reversed(list(self.procs.values())):
@@ -162,7 +178,9 @@ def start_production(
     district, config = district_file(tmp_path, edit)
     tansu = TansuBroker(log_path=tmp_path / "tansu.log")
     tansu.start()
+    admin = new_token()
     env = _base_env() | {
+        "HOTLINE_TOKENS": f"e2e-admin:admin:{hash_token(admin)}",
         "HOTLINE_DATABASE_URL": database_url,
         "HOTLINE_KAFKA_URL": f"kafka://{tansu.bootstrap}",
         "HOTLINE_AMQP_URL": AMQP_URL,
@@ -180,7 +198,7 @@ def start_production(
         )
         for name, port in zip(names, free_ports(len(names)), strict=True)
     }
-    system = System(district, AMQP_URL, procs["intake"].base, procs, tansu)
+    system = System(district, AMQP_URL, procs["intake"].base, procs, tansu, admin)
     try:
         for proc in procs.values():
             proc.launch()  # all at once: each spends seconds joining its Kafka group
@@ -216,4 +234,5 @@ def start_embedded(
     )
     proc.start()
     amqp_url = f"sqla+sqlite:///{(data / 'queues.sqlite').resolve()}"
-    return System(district, amqp_url, proc.base, {"up": proc})
+    admin = (data / "admin.token").read_text().strip()  # the one `hotline up` made
+    return System(district, amqp_url, proc.base, {"up": proc}, admin_token=admin)

@@ -17,7 +17,7 @@ from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import Router
-from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
+from hotline.shared.domain.ticket import CLOSED, Action, IllegalMove, State, next_state
 from hotline.shared.ledger import clocks, dispatch, history, notifications
 from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.outbox import enqueue
@@ -143,12 +143,79 @@ def submit(
         created_at=now,
         updated_at=now,
         idempotency_key=idempotency_key,
+        resolved_at_intake=False,
+        place=router.areas.community(router.areas.locate(loc.area_code, loc.lat, loc.lon)),
     )
     session.add(ticket)
     session.flush()  # the ticket row must exist before the rows that refer to it
     history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
-    ask_router(session, ticket, now)
+    if request.resolved_at_intake:
+        _resolve_at_intake(session, ticket, request.answer or "", now)
+        return Submitted(ticket, created=True)
+    window = router.config.duplicates.window
+    open_one = _open_ticket_about(session, ticket, now - window) if window else None
+    if open_one is None:
+        ask_router(session, ticket, now)
+    else:
+        _link(session, ticket, open_one, now)
     return Submitted(ticket, created=True)
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def _open_ticket_about(session: Session, ticket: Ticket, since: datetime) -> Ticket | None:
+    """The oldest open ticket of the same category and place since ``since``, preferring one
+    from the same caller: the ticket a new request is linked to instead of being routed."""
+    if ticket.place is None:
+        return None
+    candidates = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.place == ticket.place,
+            Ticket.category == ticket.category,
+            Ticket.created_at >= since,
+            Ticket.id != ticket.id,
+            Ticket.duplicate_of.is_(None),
+            Ticket.state.not_in([s.value for s in CLOSED]),
+        )
+        .order_by(Ticket.created_at, Ticket.id)
+        .with_for_update()
+    ).all()
+    phone = _digits(ticket.caller_phone)
+    same_caller = [t for t in candidates if _digits(t.caller_phone) == phone]
+    found = same_caller or list(candidates)
+    return found[0] if found else None
+
+
+def _link(session: Session, ticket: Ticket, open_one: Ticket, now: datetime) -> None:
+    """Link a request to the open ticket about the same thing; it is shown there, not routed."""
+    same = _digits(open_one.caller_phone) == _digits(ticket.caller_phone)
+    kind = "duplicate" if same else "also-reported"
+    ticket.state = next_state(State(ticket.state), Action.LINK_DUPLICATE).value
+    ticket.duplicate_of = open_one.id
+    ticket.link_kind = kind
+    history.record(
+        session, ticket, EventType.LINKED_AS_DUPLICATE, relay=RELAY, now=now,
+        data={"of": open_one.id, "kind": kind},
+    )  # fmt: skip
+    open_one.updated_at = now
+    history.record(
+        session, open_one, EventType.DUPLICATE_REPORTED, relay=RELAY, now=now,
+        data={"ticket_id": ticket.id, "kind": kind},
+    )  # fmt: skip
+
+
+def _resolve_at_intake(session: Session, ticket: Ticket, answer: str, now: datetime) -> None:
+    """First-contact resolution: the call-taker answered it; no unit is asked, no clock runs."""
+    ticket.state = next_state(State(ticket.state), Action.RESOLVE_AT_INTAKE).value
+    ticket.resolved_at_intake = True
+    ticket.intake_answer = answer
+    history.record(
+        session, ticket, EventType.RESOLVED_AT_INTAKE, relay=RELAY, now=now,
+        data={"answer": answer},
+    )  # fmt: skip
 
 
 def assign_by_hand(
@@ -164,16 +231,19 @@ def assign_by_hand(
     if config.unit(body.unit_id) is None:
         raise Invalid(("unit_id",), f"unknown unit {body.unit_id!r}")
     note = f": {body.note}" if body.note else ""
-    why = dispatch.Why(f"manual: {body.dispatcher}", f"assigned by hand by {body.dispatcher}{note}")
+    by = body.dispatcher or "a dispatcher"
+    why = dispatch.Why(f"manual: {by}", f"assigned by hand by {by}{note}")
     dispatch.assign(session, config, ticket, body.unit_id, why, now)
     return ticket
 
 
-def current_task(session: Session, ticket_id: str, unit_id: str, action: Action) -> Acted:
+def current_task(session: Session, ticket_id: str, unit_id: str | None, action: Action) -> Acted:
     """Lock the ticket and its current assignment, checking the move and the unit.
 
     The lock comes first: whoever stops, moves or fires an SLA clock holds it.
     """
+    if unit_id is None:
+        raise Invalid(("unit_id",), "name the unit that acts")
     write_lock(session)
     ticket = session.get(Ticket, ticket_id, with_for_update=True)
     if ticket is None:
@@ -193,9 +263,24 @@ def current_task(session: Session, ticket_id: str, unit_id: str, action: Action)
     return Acted(ticket, assignment)
 
 
-def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> Acted:
+def list_tickets(
+    session: Session, unit_id: str | None, states: list[State] | None, limit: int
+) -> list[Ticket]:
+    """Tickets now with ``unit_id`` and in ``states`` (either may be None: any), newest first."""
+    query = select(Ticket).order_by(Ticket.updated_at.desc(), Ticket.id).limit(limit)
+    if unit_id is not None:
+        query = query.where(Ticket.unit_id == unit_id)
+    if states is not None:
+        query = query.where(Ticket.state.in_([s.value for s in states]))
+    return list(session.scalars(query))
+
+
+def sign_for(
+    session: Session, ticket_id: str, body: SignFor, now: datetime, unit_id: str | None = None
+) -> Acted:
     """The unit acknowledges the task: the sign-for clock stops."""
-    acted = current_task(session, ticket_id, body.unit_id, Action.SIGN_FOR)
+    unit_id = unit_id or body.unit_id
+    acted = current_task(session, ticket_id, unit_id, Action.SIGN_FOR)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.SIGN_FOR).value
     ticket.updated_at = now
@@ -207,20 +292,26 @@ def sign_for(session: Session, ticket_id: str, body: SignFor, now: datetime) -> 
         EventType.SIGNED_FOR,
         relay=RELAY,
         now=now,
-        unit_id=body.unit_id,
+        unit_id=unit_id,
         data={"assigned_at": assignment.assigned_at.isoformat()},
     )
     return acted
 
 
 def resolve(
-    session: Session, ticket_id: str, body: Resolve, now: datetime, config: DistrictConfig
+    session: Session,
+    ticket_id: str,
+    body: Resolve,
+    now: datetime,
+    config: DistrictConfig,
+    unit_id: str | None = None,
 ) -> Acted:
     """The unit finishes the task with a result; every clock stops (a response came with it).
 
     The caller is told, at the phone they gave, through the district's citizen channel.
     """
-    acted = current_task(session, ticket_id, body.unit_id, Action.RESOLVE)
+    unit_id = unit_id or body.unit_id
+    acted = current_task(session, ticket_id, unit_id, Action.RESOLVE)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
     ticket.updated_at = now
@@ -229,15 +320,18 @@ def resolve(
     clocks.stop(session, ticket, None, now)
     history.record(
         session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
-        unit_id=body.unit_id, data={"result": body.result},
+        unit_id=unit_id, data={"result": body.result},
     )  # fmt: skip
     notifications.tell_citizen(session, config, ticket, body.result, now)
     return acted
 
 
-def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -> Acted:
+def return_task(
+    session: Session, ticket_id: str, body: Return, now: datetime, unit_id: str | None = None
+) -> Acted:
     """The unit hands the task back; the router owes it another unit."""
-    acted = current_task(session, ticket_id, body.unit_id, Action.RETURN)
+    unit_id = unit_id or body.unit_id
+    acted = current_task(session, ticket_id, unit_id, Action.RETURN)
     ticket, assignment = acted.ticket, acted.assignment
     ticket.state = next_state(State(ticket.state), Action.RETURN).value
     ticket.updated_at = now
@@ -246,7 +340,7 @@ def return_task(session: Session, ticket_id: str, body: Return, now: datetime) -
     clocks.stop(session, ticket, None, now, abandoned=True)
     history.record(
         session, ticket, EventType.RETURNED, relay=RELAY, now=now,
-        unit_id=body.unit_id, data={"reason": body.reason},
+        unit_id=unit_id, data={"reason": body.reason},
     )  # fmt: skip
     ask_router(session, ticket, now)
     return acted

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from hotline.intake.api import IntakeContext, install
+from hotline.intake.auth import Authenticator, install_auth
 from hotline.intake.handlers import RELAY
+from hotline.intake.open311 import install_open311
 from hotline.shared.config_source import ConfigSource
+from hotline.shared.domain.access import Principal
 from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.relay import Relay
@@ -17,8 +21,17 @@ from hotline.shared.streams.app import StreamRunner
 from hotline.shared.streams.publisher import KafkaPublisher
 
 
-def build(engine: Engine, source: ConfigSource, kafka_url: str, data_dir: Path) -> Service:
-    """The intake: it needs only the ledger to take calls; Kafka may come and go."""
+def build(
+    engine: Engine,
+    source: ConfigSource,
+    kafka_url: str,
+    data_dir: Path,
+    tokens: Mapping[str, Principal],
+) -> Service:
+    """The intake: it needs only the ledger to take calls; Kafka may come and go.
+
+    ``tokens`` are the API tokens given in config (by hash), besides the ledger's.
+    """
     sessions = make_sessions(engine)
     config = source.config
     runner = StreamRunner(
@@ -27,8 +40,12 @@ def build(engine: Engine, source: ConfigSource, kafka_url: str, data_dir: Path) 
     relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), None)
     context = IntakeContext(sessions=sessions, source=source, wake_relay=relay.wake)
 
+    authenticator = Authenticator(sessions, tokens)
+
     def routes(app: FastAPI) -> None:
+        install_auth(app, authenticator)
         install(app, context)
+        install_open311(app, context)
 
     return Service(
         name="intake",

@@ -7,6 +7,7 @@ with the field and the reason before anything touches the ledger.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -53,25 +54,57 @@ class NewRequest(_Body):
     category: str = Field(min_length=1, max_length=100)
     description: str = Field(min_length=1, max_length=5000)
     urgency: Urgency = Urgency.NORMAL
+    resolved_at_intake: bool = Field(
+        default=False,
+        description="answered on the spot by the call-taker: recorded, counted, never routed",
+    )
+    answer: str | None = Field(
+        default=None, max_length=5000, description="what the citizen was told on the spot"
+    )
+
+    @model_validator(mode="after")
+    def _answered(self) -> NewRequest:
+        """An answer belongs to a request resolved at intake, and such a request has one."""
+        if self.resolved_at_intake and not self.answer:
+            raise ValueError("answer: say what the citizen was told when resolved_at_intake")
+        if self.answer and not self.resolved_at_intake:
+            raise ValueError("answer is given only with resolved_at_intake: true")
+        return self
+
+
+#: A unit's token acts for its own unit and may leave ``unit_id`` out; staff name the unit.
+_UNIT_ID = Field(
+    default=None,
+    min_length=1,
+    max_length=64,
+    description="the acting unit; a unit's own token may leave it out",
+)
 
 
 class SignFor(_Body):
     """A unit signs for the task it was given."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
+
+
+class Progress(_Body):
+    """A unit says how far it has got with a task it signed for."""
+
+    unit_id: str | None = _UNIT_ID
+    note: str = Field(min_length=1, max_length=5000)
 
 
 class Resolve(_Body):
     """A unit finishes a task with the result the citizen will be told."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
     result: str = Field(min_length=1, max_length=5000)
 
 
 class Return(_Body):
     """A unit hands back a task that is not its own, saying why."""
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = _UNIT_ID
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -79,7 +112,12 @@ class Assign(_Body):
     """A dispatcher's assignment of a ticket waiting in manual triage."""
 
     unit_id: str = Field(min_length=1, max_length=64)
-    dispatcher: str = Field(min_length=1, max_length=100, description="who decided")
+    dispatcher: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="who decided (default: the name the token was made for)",
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -88,6 +126,9 @@ class Created(BaseModel):
 
     id: str
     state: State
+    duplicate_of: str | None = Field(
+        default=None, description="the open ticket this request was linked to, not routed"
+    )
 
 
 class EventOut(BaseModel):
@@ -118,6 +159,24 @@ class AssignmentOut(BaseModel):
     result: str | None
 
 
+class TaskOut(BaseModel):
+    """A ticket in a list: enough to pick it and act on it."""
+
+    id: str
+    state: State
+    category: str
+    urgency: str
+    description: str
+    area_code: str | None
+    address: str | None
+    caller: Caller
+    unit_id: str | None
+    attempt: int
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
+
+
 class TicketOut(BaseModel):
     """A ticket as the API shows it."""
 
@@ -137,9 +196,61 @@ class TicketOut(BaseModel):
     escalation_level: int
     transfer_to: str | None = None
     peer_ticket_id: str | None = None
+    resolved_at_intake: bool = False
+    intake_answer: str | None = None
+    duplicate_of: str | None = Field(
+        default=None, description="the open ticket this one is linked to (see link_kind)"
+    )
+    link_kind: str | None = Field(
+        default=None, description="duplicate (same caller again) or also-reported (someone else)"
+    )
+    duplicates: list[str] = Field(
+        default_factory=list, description="requests by the same caller linked to this ticket"
+    )
+    also_reported_by: int = Field(
+        default=0, description="how many other people reported the same thing"
+    )
     created_at: datetime
     updated_at: datetime
     assignment: AssignmentOut | None
     assignments: list[AssignmentOut]
     events: list[EventOut]
     sla: SlaOut | None = Field(default=None, description="end-to-end and current SLA clocks")
+
+
+class Problem(BaseModel):
+    """Why a call was refused: no token (401), a role that may not (403), no such ticket (404)."""
+
+    detail: str
+
+
+class StateConflict(BaseModel):
+    """A move the ticket's state does not allow, with the state it is in (409)."""
+
+    detail: str
+    state: State
+
+
+class FieldError(BaseModel):
+    """One bad field: where it is, what is wrong, and the kind of error."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Invalid(BaseModel):
+    """A request that names a bad field, each with its place and reason (422)."""
+
+    detail: list[FieldError]
+
+
+#: The refusals every route of the native API may answer, for its OpenAPI document.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "the body is not JSON"},
+    401: {"model": Problem, "description": "no token, or an unknown one"},
+    403: {"model": Problem, "description": "the token's role may not do this"},
+    404: {"model": Problem, "description": "no such ticket"},
+    409: {"model": StateConflict, "description": "the ticket's state does not allow this"},
+    422: {"model": Invalid, "description": "a field is missing or wrong"},
+}

@@ -66,6 +66,8 @@ def request_extension(
     session: Session, ticket_id: str, body: ExtensionAsked, now: datetime
 ) -> Extension:
     """The unit holding the task asks for more time on its resolution deadline."""
+    if body.unit_id is None:
+        raise Invalid(("unit_id",), "name the unit that acts")
     ticket = _held_task(session, ticket_id)
     state = State(ticket.state)
     if state not in WITH_UNIT:

@@ -15,16 +15,22 @@ class _Body(BaseModel):
 
 
 class Progress(_Body):
-    """A unit reports progress, or that it contacted the citizen: the first one is its response."""
+    """A unit reports progress, or that it contacted the citizen: the first one is its response.
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    ``unit_id`` may be left out by a unit's token (it acts for its own unit).
+    """
+
+    unit_id: str | None = Field(default=None, min_length=1, max_length=64)
     note: str = Field(min_length=1, max_length=5000)
 
 
 class ExtensionAsked(_Body):
-    """A unit asks for more time to resolve its task: ``extra`` (``2h``, ``1d``) or ``until``."""
+    """A unit asks for more time to resolve its task: ``extra`` (``2h``, ``1d``) or ``until``.
 
-    unit_id: str = Field(min_length=1, max_length=64)
+    ``unit_id`` may be left out by a unit's token (it acts for its own unit).
+    """
+
+    unit_id: str | None = Field(default=None, min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=2000)
     extra: Annotated[timedelta, BeforeValidator(parse_duration)] | None = Field(
         default=None, description="more time, counted as the resolution clock counts: 2h, 1d, 90m"

@@ -174,12 +174,21 @@ class UnitKind(StrEnum):
     GRASS_ROOTS = "grass-roots"
 
 
+class CallerDetails(StrEnum):
+    """When a unit sees a caller's name and phone (personal data) rather than a masked form."""
+
+    WHEN_HANDLING = "when-handling"  # on the tasks it must act on, not on observer copies
+    ALWAYS = "always"
+    NEVER = "never"
+
+
 class Unit(_Model):
     """A handling unit: street office, town, department, special team, grass-roots body.
 
     ``areas`` and ``categories`` say what it serves (empty: any); ``hours``
     empty means around the clock; ``capacity`` caps the open tasks a pool
-    gives it.
+    gives it. ``caller_details`` says when its messages and API answers carry
+    the caller's name and phone unmasked.
     """
 
     id: str = Field(pattern=_ID)
@@ -191,6 +200,7 @@ class Unit(_Model):
     contacts: tuple[Contact, ...] = ()
     capacity: int | None = Field(default=None, ge=1)
     supervisor: str | None = None
+    caller_details: CallerDetails = CallerDetails.WHEN_HANDLING
 
 
 class TimeWindow(_Model):
@@ -501,6 +511,18 @@ class SlaPolicy(_Model):
         return self.ladders[clock]
 
 
+class DuplicatePolicy(_Model):
+    """When a new request is linked to an open ticket instead of being routed again.
+
+    Within ``window`` of the open ticket, a request with the same category in the
+    same community is a duplicate when the same phone calls, and counts as "also
+    reported by" when someone else does. ``0s`` (the default) turns the check off:
+    a district turns it on knowingly, since a linked request is not routed.
+    """
+
+    window: Duration = timedelta(0)
+
+
 class DistrictConfig(_Model):
     """A whole district file."""
 
@@ -515,6 +537,7 @@ class DistrictConfig(_Model):
     peers: tuple[Peer, ...] = ()
     sla: SlaPolicy = SlaPolicy()
     notifications: NotificationPolicy = NotificationPolicy()
+    duplicates: DuplicatePolicy = DuplicatePolicy()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DistrictConfig:
@@ -645,6 +668,14 @@ class DistrictConfig(_Model):
     def unit(self, unit_id: str) -> Unit | None:
         """The unit with this id, if the district has one."""
         return next((u for u in self.units if u.id == unit_id), None)
+
+    def sees_caller(self, unit_id: str, handling: bool) -> bool:
+        """Say whether a unit sees callers' personal data, on a task (or on a copy)."""
+        unit = self.unit(unit_id)
+        policy = unit.caller_details if unit else CallerDetails.NEVER
+        return policy is CallerDetails.ALWAYS or (
+            policy is CallerDetails.WHEN_HANDLING and handling
+        )
 
     def category_known(self, category: str) -> bool:
         """Say whether ``category`` is one the district lists."""

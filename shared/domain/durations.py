@@ -10,7 +10,7 @@ _WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*[smhd]\s*)+$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(text: str | int | float | timedelta) -> timedelta:
+def parse_duration(text: object) -> timedelta:
     """Read a duration; a bare number counts seconds; a timedelta (from code) passes through.
 
     Raises ValueError naming what was wrong, because a config file is written
@@ -18,8 +18,10 @@ def parse_duration(text: str | int | float | timedelta) -> timedelta:
     """
     if isinstance(text, timedelta):
         return text
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise ValueError(f"not a duration: {text!r} (write e.g. 90s, 10m, 2h, 1d or 1h30m)")
     if isinstance(text, int | float):
-        if text < 0:
+        if text < 0 or text != text or text == float("inf"):
             raise ValueError(f"a duration cannot be negative: {text}")
         return timedelta(seconds=text)
     if not _WHOLE.match(text):

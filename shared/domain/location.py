@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy
+import shapely
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import AreaLevel, DistrictConfig
 
 
 class GeometryError(ValueError):
@@ -62,13 +64,20 @@ class AreaMap:
 
     def __init__(self, config: DistrictConfig) -> None:
         ids = [a.id for a in config.areas]
+        self._levels = {a.id: a.level for a in config.areas}
         self._parents: dict[str, str | None] = {
             a.id: a.parent if a.parent is not None else _longest_prefix(a.id, ids)
             for a in config.areas
         }
+        self._chains = {area: self._walk(area) for area in self._parents}
         shapes = [(a.id, _polygon(f"area {a.id}", a.geometry)) for a in config.areas]
         self._shaped = [(area, geom) for area, geom in shapes if geom is not None]
-        self._tree = STRtree([geom for _, geom in self._shaped])
+        # Prepared polygons answer "does it cover this point" without rebuilding their
+        # edge index on every call; the ids are ranked once, most specific then lowest.
+        self._geoms = numpy.array([geom for _, geom in self._shaped], dtype=object)
+        shapely.prepare(self._geoms)
+        self._tree = STRtree(self._geoms)
+        self._rank = {area: (-len(self.chain(area)), area) for area, _ in self._shaped}
         self._peer_codes = [(p.district, code) for p in config.peers for code in p.areas]
         peers = [(p.district, _polygon(f"peer {p.district}", p.geometry)) for p in config.peers]
         self._peer_shapes = [(peer, geom) for peer, geom in peers if geom is not None]
@@ -79,12 +88,25 @@ class AreaMap:
 
     def chain(self, area: str) -> tuple[str, ...]:
         """``area`` and every area above it, most specific first."""
+        known = self._chains.get(area)
+        return known if known is not None else self._walk(area)
+
+    def _walk(self, area: str) -> tuple[str, ...]:
+        """Climb the parents from ``area``: done once per area when the map is built."""
         chain: list[str] = []
         current: str | None = area
         while current is not None and current not in chain:
             chain.append(current)
             current = self._parents.get(current)
         return tuple(chain)
+
+    def community(self, location: Location) -> str | None:
+        """The community a location lies in (its most specific area when none is a community):
+        the "same place" that duplicate requests share."""
+        for area in location.chain:
+            if self._levels.get(area) is AreaLevel.COMMUNITY:
+                return area
+        return location.area
 
     def _related(self, one: str, other: str) -> bool:
         """Say whether one area lies within the other, either way round."""
@@ -99,15 +121,13 @@ class AreaMap:
 
     def area_at(self, lon: float, lat: float) -> str | None:
         """Our most specific area covering the point; on a shared border, the lowest id."""
-        point = Point(lon, lat)
-        hits: list[str] = [
-            self._shaped[int(i)][0]
-            for i in self._tree.query(point)
-            if self._shaped[int(i)][1].covers(point)
-        ]
+        near = self._tree.query(Point(lon, lat))
+        # For a point, "intersects" is "covers": inside or on the boundary.
+        inside = near[shapely.intersects_xy(self._geoms[near], lon, lat)]
+        hits: list[str] = [self._shaped[i][0] for i in inside.tolist()]
         if not hits:
             return None
-        return min(hits, key=lambda area: (-len(self.chain(area)), area))
+        return min(hits, key=self._rank.__getitem__)
 
     def peer_at(self, lon: float, lat: float) -> str | None:
         """The peer district whose geometry covers the point, if any."""

@@ -37,11 +37,6 @@ from typing import Any
 
 from hotline.shared.domain.events import EventType
 
-#: The event the intake records when the call-taker answered the request at once.
-RESOLVED_AT_INTAKE = "resolved-at-intake"
-#: Whether this version of the intake records first-contact answers at all.
-FIRST_CONTACT_RECORDED = any(e.value == RESOLVED_AT_INTAKE for e in EventType)
-
 SATISFACTION = ("satisfied", "basically-satisfied", "dissatisfied")
 UNKNOWN_KIND = "unknown"
 
@@ -77,7 +72,6 @@ class Report:
     received: int = 0
     by_channel: Counter[str] = field(default_factory=Counter)
     first_contact: int = 0
-    first_contact_recorded: bool = FIRST_CONTACT_RECORDED
     to_units: int = 0
     by_kind: Counter[str] = field(default_factory=Counter)
     transferred: int = 0
@@ -114,10 +108,7 @@ class Report:
                 "total": self.received,
                 "by_channel": dict(sorted(self.by_channel.items())),
             },
-            "answered_at_first_contact": self.first_contact
-            if self.first_contact_recorded
-            else None,
-            "first_contact_recorded": self.first_contact_recorded,
+            "answered_at_first_contact": self.first_contact,
             "given_to_units": {
                 "total": self.to_units,
                 "by_kind": dict(sorted(self.by_kind.items())),
@@ -149,13 +140,7 @@ class Report:
         """(section, figure, value) rows: counts, rates as fractions, medians in seconds."""
         rows: list[tuple[str, str, float | int | None]] = [("received", "total", self.received)]
         rows += [("received", f"channel {c}", n) for c, n in sorted(self.by_channel.items())]
-        rows.append(
-            (
-                "first contact",
-                "answered at first contact",
-                self.first_contact if self.first_contact_recorded else None,
-            )
-        )
+        rows.append(("first contact", "answered at first contact", self.first_contact))
         rows.append(("units", "given to units", self.to_units))
         rows += [("units", f"kind {k}", n) for k, n in sorted(self.by_kind.items())]
         rows.append(("transfers", "transferred to other districts", self.transferred))
@@ -211,7 +196,7 @@ def _count(report: Report, ticket: TicketFacts, unit_kinds: Mapping[str, str]) -
     escalated = False
     for event in events:
         kind = event.type
-        if kind == RESOLVED_AT_INTAKE:
+        if kind == EventType.RESOLVED_AT_INTAKE:
             report.first_contact += 1
         elif kind == EventType.ASSIGNED:
             assigned_at.setdefault(event.attempt, event.at)

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
-from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from hotline.shared.domain.config import (
     AREA_OWNER,
@@ -72,25 +71,22 @@ class Decision:
 
     ``unit`` is the unit that must act; None means manual triage, or a
     transfer when ``transfer_to`` names a peer district. ``observers`` get a
-    copy and owe nothing. ``tried`` lists every rule looked at, in order, with
-    the condition that failed; it is worked out when first asked for, since
-    finding the unit needs only the rules that can fit.
+    copy and owe nothing.
     """
 
     unit: str | None
     rule: str
     location: Location
+    tried: tuple[Trial, ...] = ()
     observers: tuple[str, ...] = ()
     transfer_to: str | None = None
-    _trials: Callable[[], tuple[Trial, ...]] = field(default=tuple, repr=False, compare=False)
-
-    @cached_property
-    def tried(self) -> tuple[Trial, ...]:
-        """Every rule tried up to the one that decided, each with why it did not fit."""
-        return self._trials()
 
     def explain(self) -> str:
         """Say the decision in one line a dispatcher can read."""
+        return self._say("; ".join(f"{t.rule}: {t.failed}" for t in self.tried if t.failed))
+
+    def _say(self, skipped: str) -> str:
+        """The one line, given the rules skipped and why, as ``rule: reason; ...``."""
         if self.transfer_to is not None:
             head = f"transfer to district {self.transfer_to}"
         elif self.unit is None:
@@ -104,7 +100,6 @@ class Decision:
             parts.append(self.location.note)
         if self.observers:
             parts.append(f"copies to {', '.join(self.observers)}")
-        skipped = "; ".join(f"{t.rule}: {t.failed}" for t in self.tried if t.failed)
         if skipped:
             parts.append(f"skipped {skipped}")
         return " | ".join(parts)
@@ -118,14 +113,7 @@ class Decision:
 
     def as_dict(self) -> dict[str, Any]:
         """The whole decision as JSON-ready data, for the ledger and ``--json``."""
-        return {
-            "unit": self.unit,
-            "rule": self.rule,
-            "location": asdict(self.location),
-            "tried": [asdict(trial) for trial in self.tried],
-            "observers": self.observers,
-            "transfer_to": self.transfer_to,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -137,19 +125,166 @@ class _Context:
     load: Mapping[str, int] = field(default_factory=dict)
 
 
+class _Deferred(Decision):
+    """A decision whose ``tried`` is worked out when first read.
+
+    Most decisions are acted on and never explained; working out why each of
+    hundreds of earlier rules did not fit is most of the cost, so it waits
+    until ``tried``, ``explain()`` or ``as_dict()`` asks. It then equals,
+    field for field, the decision a plain evaluation of every rule gives.
+    """
+
+    _trials: Callable[[], tuple[tuple[Trial, ...], str]]
+
+    def __init__(
+        self,
+        unit: str | None,
+        rule: str,
+        location: Location,
+        observers: tuple[str, ...],
+        trials: Callable[[], tuple[tuple[Trial, ...], str]],
+    ) -> None:
+        object.__setattr__(self, "unit", unit)
+        object.__setattr__(self, "rule", rule)
+        object.__setattr__(self, "location", location)
+        object.__setattr__(self, "observers", observers)
+        object.__setattr__(self, "transfer_to", None)
+        object.__setattr__(self, "_trials", trials)
+
+    @property
+    def tried(self) -> tuple[Trial, ...]:
+        """Every rule tried up to the deciding one, and which condition failed."""
+        return self._worked_out()[0]
+
+    def explain(self) -> str:
+        """As ``Decision.explain``, the skipped rules' text joined from ready-made pieces."""
+        return self._say(self._worked_out()[1])
+
+    def _worked_out(self) -> tuple[tuple[Trial, ...], str]:
+        known: tuple[tuple[Trial, ...], str] | None = self.__dict__.get("_known")
+        if known is None:
+            known = self._trials()
+            object.__setattr__(self, "_known", known)
+        return known
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.unit, self.rule, self.location, self.tried, self.observers, self.transfer_to)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Decision):
+            return NotImplemented
+        return self._fields() == _Deferred._fields(other)  # type: ignore[arg-type]
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def as_dict(self) -> dict[str, Any]:
+        """What ``asdict`` gives, built directly: the router records it for every ticket."""
+        where = self.location
+        return {
+            "unit": self.unit,
+            "rule": self.rule,
+            "location": {
+                "chain": where.chain,
+                "source": where.source,
+                "note": where.note,
+                "peer": where.peer,
+            },
+            "tried": tuple(
+                {"rule": t.rule, "failed": t.failed, "observed_by": t.observed_by}
+                for t in self.tried
+            ),
+            "observers": self.observers,
+            "transfer_to": self.transfer_to,
+        }
+
+    def __repr__(self) -> str:
+        return repr(Decision(*self._fields()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Decision, self._fields())
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A route's matchers compiled once per config into cheap checks, in list order."""
+
+    index: int
+    route: Route
+    areas: frozenset[str]
+    urgency: frozenset[Urgency]
+    channel: frozenset[Channel]
+    business: bool | None
+    window: TimeWindow | None
+
+
+#: How many (category, area chain) pairs keep their list of candidate rules (small tuples).
+_CANDIDATES_KEPT = 1 << 16
+#: How many pairs keep the passed-over rules' trials: a reference per rule each, so
+#: some 40 MB for 300 rules at most, and every pair of a 50-category, 300-area district.
+_PASSED_KEPT = 16384
+#: How many categories, and area chains, keep a trial per rule that they fail.
+_TRIALS_KEPT = 512
+
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def _keep(cache: dict[_Key, _Value], key: _Key, value: _Value, limit: int) -> None:
+    """Remember ``value``; a full cache starts afresh (the keys a district meets are few)."""
+    if len(cache) >= limit:
+        cache.clear()
+    cache[key] = value
+
+
+def _trial(rule: str, failed: str) -> tuple[Trial, str]:
+    """A failed trial with its ``rule: reason`` text, as ``explain`` writes it."""
+    return Trial(rule, failed), f"{rule}: {failed}"
+
+
 class Router:
-    """A district's rules, compiled once per config: areas indexed, hierarchy known."""
+    """A district's rules, compiled once per config: areas indexed, hierarchy known.
+
+    Each rule's matchers become sets, and the rules a request can fit by its
+    category and areas are listed once per (category, area chain) pair, so a
+    decision tests a handful of rules rather than hundreds, and works out
+    its explanation only when it is read. The plain evaluation of every
+    rule in order (``decide_plainly``) stays the definition: ``decide``
+    gives the same decision, ``tried`` and explanation (a property test
+    holds them to it).
+    """
 
     def __init__(self, config: DistrictConfig) -> None:
         self.config = config
         self.areas = AreaMap(config)
         self._units = {u.id: u for u in config.units}
-        self._rules = _RuleIndex(config.routes)
+        self._uses_load = any(r.pool for r in config.routes)
+        self._rules = [
+            _Rule(
+                index,
+                route,
+                frozenset(route.match.area),
+                frozenset(route.match.urgency),
+                frozenset(route.match.channel),
+                None if route.match.hours is None else route.match.hours is HoursCondition.BUSINESS,
+                route.match.time,
+            )
+            for index, route in enumerate(config.routes)
+        ]
+        self._owners: dict[str, tuple[Unit, ...]] = {}
+        for unit in config.units:
+            for area in unit.areas:
+                self._owners[area] = (*self._owners.get(area, ()), unit)
+        self._by_category: dict[str, tuple[_Rule, ...]] = {}
+        self._candidates: dict[tuple[str, tuple[str, ...]], tuple[_Rule, ...]] = {}
+        self._passed: dict[tuple[str, tuple[str, ...]], tuple[tuple[Trial, str] | None, ...]] = {}
+        self._category_trials: dict[str, list[tuple[Trial, str] | None]] = {}
+        self._area_trials: dict[tuple[str, ...], list[tuple[Trial, str] | None]] = {}
 
     @property
     def uses_load(self) -> bool:
         """Say whether some rule needs the units' open task counts (a pool)."""
-        return any(r.pool for r in self.config.routes)
+        return self._uses_load
 
     def decide(
         self,
@@ -164,53 +299,186 @@ class Router:
         ``excluded`` holds the units that returned this task: never chosen
         again. ``load`` gives each unit's open tasks, for pools. A request
         located in a peer district is transferred before any rule is tried.
-        Only the rules that can fit the request's category and areas are
-        looked at; the others are walked only if the explanation is asked for.
         """
         location = self.areas.locate(request.area_code, request.lat, request.lon)
         if location.peer is not None:
-            return Decision(None, f"transfer to {location.peer}", location, (), location.peer)
+            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
         ctx = _Context(
-            request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
+            request,
+            location,
+            now.astimezone(self.config.zone),
+            frozenset(excluded),
+            (dict(load) if load and self._uses_load else {}),
         )
-        candidates = self._rules.candidates(request.category, location.chain)
-        routes = self.config.routes
+        key = (request.category, location.chain)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._fitting(*key)
         observers: list[str] = []
-        decided: tuple[str | None, str, int] = (None, TRIAGE_RULE, len(routes))
-        for index in candidates:
-            route = routes[index]
-            target = self._fits(route, ctx)
+        business: bool | None = None
+        moment: time | None = None
+        for rule in candidates:
+            if rule.urgency and request.urgency not in rule.urgency:
+                continue
+            if rule.channel and request.channel not in rule.channel:
+                continue
+            if rule.business is not None:
+                if business is None:
+                    business = _open(self.config.business_hours, ctx.local)
+                if business != rule.business:
+                    continue
+            if rule.window is not None:
+                if moment is None:
+                    moment = ctx.local.time().replace(tzinfo=None)
+                if not _within(rule.window, moment):
+                    continue
+            target, _ = self._target(rule.route, ctx)
             if target is None:
+                continue
+            if rule.route.observe:
+                if target not in observers:
+                    observers.append(target)
+                continue
+            observing = tuple(o for o in observers if o != target)
+            return _Deferred(target, rule.route.name, location, observing, _explainer(self, ctx))
+        return _Deferred(None, TRIAGE_RULE, location, tuple(observers), _explainer(self, ctx))
+
+    def _explain(self, ctx: _Context) -> tuple[tuple[Trial, ...], str]:
+        """``tried`` as ``_evaluate`` gives it, the passed-over rules' trials taken ready-made.
+
+        A rule that is not a candidate for the request's (category, area
+        chain) failed on its category or its area, and that trial depends on
+        nothing else: it is built once per category or chain and reused. Only
+        the candidates are tried afresh, in order, up to the deciding rule.
+        """
+        key = (ctx.request.category, ctx.location.chain)
+        candidates = self._candidates.get(key)
+        if candidates is None:
+            candidates = self._fitting(*key)
+        passed = self._passed.get(key)
+        if passed is None:
+            passed = self._passed_over(*key)
+        tried: list[Trial] = []
+        skipped: list[str] = []  # "rule: reason", as explain() joins them
+        observers: list[str] = []
+        start = 0
+        for rule in (*candidates, None):
+            run = [p for p in passed[start : len(passed) if rule is None else rule.index] if p]
+            tried += [trial for trial, _ in run]
+            skipped += [text for _, text in run]
+            if rule is None:
+                break
+            start = rule.index + 1
+            route = rule.route
+            failed = _why_not(route, ctx, self.config.business_hours)
+            target: str | None = None
+            if failed is None:
+                target, failed = self._target(route, ctx)
+            if failed is not None or target is None:
+                tried.append(Trial(route.name, failed))
+                if failed:
+                    skipped.append(f"{route.name}: {failed}")
                 continue
             if route.observe:
                 if target not in observers:
                     observers.append(target)
+                tried.append(Trial(route.name, None, (target,)))
                 continue
-            decided = (target, route.name, index + 1)
+            tried.append(Trial(route.name, None))
             break
-        unit, rule, upto = decided
-        observing = tuple(o for o in observers if o != unit)
+        return tuple(tried), "; ".join(skipped)
 
-        def trials() -> tuple[Trial, ...]:
-            return tuple(self._trial(route, ctx) for route in routes[:upto])
+    def _passed_over(
+        self, category: str, chain: tuple[str, ...]
+    ) -> tuple[tuple[Trial, str] | None, ...]:
+        """For each rule, its failed trial and text if the category or area rules it out."""
+        by_category = self._category_trials.get(category)
+        if by_category is None:
+            by_category = [
+                None
+                if not r.route.match.category
+                or any(under(category, c) for c in r.route.match.category)
+                else _trial(
+                    r.route.name,
+                    f"category {category} not under {', '.join(r.route.match.category)}",
+                )
+                for r in self._rules
+            ]
+            _keep(self._category_trials, category, by_category, _TRIALS_KEPT)
+        by_area = self._area_trials.get(chain)
+        if by_area is None:
+            where = " < ".join(chain) or "(not located)"
+            by_area = [
+                None
+                if not r.areas or not r.areas.isdisjoint(chain)
+                else _trial(r.route.name, f"area {where} not in {', '.join(r.route.match.area)}")
+                for r in self._rules
+            ]
+            _keep(self._area_trials, chain, by_area, _TRIALS_KEPT)
+        passed = tuple(c or a for c, a in zip(by_category, by_area, strict=True))
+        _keep(self._passed, (category, chain), passed, _PASSED_KEPT)
+        return passed
 
-        return Decision(unit, rule, location, observing, None, trials)
+    def _fitting(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
+        """The rules, in order, whose category and area matchers a request can pass."""
+        by_category = self._by_category.get(category)
+        if by_category is None:
+            by_category = tuple(
+                rule
+                for rule in self._rules
+                if not rule.route.match.category
+                or any(under(category, c) for c in rule.route.match.category)
+            )
+            _keep(self._by_category, category, by_category, _TRIALS_KEPT)
+        fitting = tuple(
+            rule for rule in by_category if not rule.areas or not rule.areas.isdisjoint(chain)
+        )
+        _keep(self._candidates, (category, chain), fitting, _CANDIDATES_KEPT)
+        return fitting
 
-    def _fits(self, route: Route, ctx: _Context) -> str | None:
-        """The unit the rule sends to, or None when it does not fit."""
-        if _why_not(route, ctx, self.config.business_hours) is not None:
-            return None
-        return self._target(route, ctx)[0]
+    def decide_plainly(
+        self,
+        request: RouteRequest,
+        *,
+        now: datetime,
+        excluded: Iterable[str] = (),
+        load: Mapping[str, int] | None = None,
+    ) -> Decision:
+        """The decision by trying every rule in order, explanation built as it goes.
 
-    def _trial(self, route: Route, ctx: _Context) -> Trial:
-        """One rule looked at again for the explanation: the condition that failed, if any."""
-        failed = _why_not(route, ctx, self.config.business_hours)
-        target: str | None = None
-        if failed is None:
-            target, failed = self._target(route, ctx)
-        if failed is not None or target is None:
-            return Trial(route.name, failed)
-        return Trial(route.name, None, (target,) if route.observe else ())
+        The definition ``decide`` must agree with, kept for tests, the benchmark
+        and anyone who wants to see the rules applied without shortcuts.
+        """
+        location = self.areas.locate(request.area_code, request.lat, request.lon)
+        if location.peer is not None:
+            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+        ctx = _Context(
+            request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
+        )
+        return self._evaluate(ctx)
+
+    def _evaluate(self, ctx: _Context) -> Decision:
+        """Try every rule in order, saying for each which condition failed."""
+        tried: list[Trial] = []
+        observers: list[str] = []
+        location = ctx.location
+        for route in self.config.routes:
+            failed = _why_not(route, ctx, self.config.business_hours)
+            target: str | None = None
+            if failed is None:
+                target, failed = self._target(route, ctx)
+            if failed is not None or target is None:
+                tried.append(Trial(route.name, failed))
+                continue
+            if route.observe:
+                if target not in observers:
+                    observers.append(target)
+                tried.append(Trial(route.name, None, (target,)))
+                continue
+            tried.append(Trial(route.name, None))
+            observing = tuple(o for o in observers if o != target)
+            return Decision(target, route.name, location, tuple(tried), observing)
+        return Decision(None, TRIAGE_RULE, location, tuple(tried), tuple(observers))
 
     def _target(self, route: Route, ctx: _Context) -> tuple[str | None, str | None]:
         """The unit a fitting rule sends to, or why it cannot send anywhere."""
@@ -245,63 +513,15 @@ class Router:
         if not ctx.location.chain:
             return None, "area-owner needs a located request"
         for area in ctx.location.chain:
-            owners = [u for u in self.config.units if area in u.areas and _serves(u, ctx)]
-            for unit in owners:
-                if unit.id not in ctx.excluded:
+            for unit in self._owners.get(area, ()):  # the units listing it, in file order
+                if unit.id not in ctx.excluded and _serves(unit, ctx):
                     return unit.id, None
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
 
 
-class _RuleIndex:
-    """Which rules can fit a request, by its category and its areas, in rule order.
-
-    A rule that names categories can fit only a request under one of them; a
-    rule that names no category but areas, only a request located in one of
-    them; a rule that names neither, any request. The other conditions are
-    still checked rule by rule; this only skips rules that cannot fit.
-    """
-
-    #: Distinct (category, areas) pairs remembered; a district has a few thousand.
-    MEMO = 20_000
-
-    def __init__(self, routes: tuple[Route, ...]) -> None:
-        self._by_category: dict[str, list[int]] = {}
-        self._by_exact: dict[str, list[int]] = {}
-        self._by_area: dict[str, list[int]] = {}
-        self._always: list[int] = []
-        for index, route in enumerate(routes):
-            if route.match.category:
-                for pattern in route.match.category:
-                    if pattern.startswith("="):
-                        self._by_exact.setdefault(pattern[1:], []).append(index)
-                    else:
-                        self._by_category.setdefault(pattern, []).append(index)
-            elif route.match.area:
-                for area in route.match.area:
-                    self._by_area.setdefault(area, []).append(index)
-            else:
-                self._always.append(index)
-        self._memo: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = {}
-
-    def candidates(self, category: str, chain: tuple[str, ...]) -> tuple[int, ...]:
-        """The rules that may fit, in rule order."""
-        key = (category, chain)
-        found = self._memo.get(key)
-        if found is None:
-            if len(self._memo) >= self.MEMO:
-                self._memo.clear()
-            found = self._memo[key] = self._lookup(category, chain)
-        return found
-
-    def _lookup(self, category: str, chain: tuple[str, ...]) -> tuple[int, ...]:
-        hits = set(self._always)
-        hits.update(self._by_exact.get(category, ()))
-        parts = category.split(".")
-        for depth in range(1, len(parts) + 1):
-            hits.update(self._by_category.get(".".join(parts[:depth]), ()))
-        for area in chain:
-            hits.update(self._by_area.get(area, ()))
-        return tuple(sorted(hits))
+def _explainer(router: Router, ctx: _Context) -> Callable[[], tuple[tuple[Trial, ...], str]]:
+    """Work out ``tried`` later from the same request, moment, exclusions and load."""
+    return lambda: router._explain(ctx)
 
 
 def under(category: str, pattern: str) -> bool:

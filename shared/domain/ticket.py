@@ -39,7 +39,9 @@ class State(StrEnum):
     must assign it by hand; ``transfer-pending`` means the request belongs to
     another district whose intake has not yet confirmed it; ``transferred``
     means that district has it now; ``reopened`` means the citizen was
-    dissatisfied with the result and the router owes it a unit again.
+    dissatisfied with the result and the router owes it a unit again;
+    ``duplicate`` means it was linked to an open ticket about the same thing
+    and is not routed on its own.
     """
 
     RECEIVED = "received"
@@ -51,6 +53,7 @@ class State(StrEnum):
     TRANSFERRED = "transferred"
     RESOLVED = "resolved"
     REOPENED = "reopened"
+    DUPLICATE = "duplicate"
 
 
 class Action(StrEnum):
@@ -66,10 +69,14 @@ class Action(StrEnum):
     REPORT_PROGRESS = "report-progress"
     RECORD_FEEDBACK = "record-feedback"
     REOPEN = "reopen"
+    RESOLVE_AT_INTAKE = "resolve-at-intake"
+    LINK_DUPLICATE = "link-duplicate"
 
 
 _MOVES: dict[tuple[State, Action], State] = {
     (State.RECEIVED, Action.ASSIGN): State.ASSIGNED,
+    (State.RECEIVED, Action.RESOLVE_AT_INTAKE): State.RESOLVED,
+    (State.RECEIVED, Action.LINK_DUPLICATE): State.DUPLICATE,
     (State.RECEIVED, Action.SEND_TO_TRIAGE): State.TRIAGE,
     (State.RETURNED, Action.ASSIGN): State.ASSIGNED,
     (State.RETURNED, Action.SEND_TO_TRIAGE): State.TRIAGE,
@@ -92,6 +99,9 @@ _MOVES: dict[tuple[State, Action], State] = {
     (State.REOPENED, Action.SEND_TO_TRIAGE): State.TRIAGE,
     (State.REOPENED, Action.TRANSFER): State.TRANSFER_PENDING,
 }
+
+#: States a ticket never leaves: nothing more is done on it.
+CLOSED = frozenset({State.RESOLVED, State.TRANSFERRED, State.DUPLICATE})
 
 #: States in which a unit holds the task and its clocks run.
 WITH_UNIT = frozenset({State.ASSIGNED, State.SIGNED_FOR})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
+from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.routing import RouteRequest
 from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
 from hotline.shared.ledger import clocks, history
@@ -69,6 +70,15 @@ def route_request(ticket: Ticket) -> RouteRequest:
     )
 
 
+def for_unit(
+    config: DistrictConfig, message: dict[str, Any], unit_id: str, *, handling: bool
+) -> dict[str, Any]:
+    """The message as a unit may see it: the caller masked unless its ``caller_details`` allow."""
+    if config.sees_caller(unit_id, handling):
+        return message
+    return message | {"caller": mask_caller(message["caller"]), "caller_masked": True}
+
+
 def assign(
     session: Session,
     config: DistrictConfig,
@@ -109,7 +119,7 @@ def assign(
     history.record(
         session, ticket, EventType.ASSIGNED, relay=RELAY, now=now, unit_id=unit_id, data=data
     )
-    task = ticket_message(ticket) | {
+    task = for_unit(config, ticket_message(ticket), unit_id, handling=True) | {
         "unit_id": unit_id,
         "role": "handler",
         "assigned_at": now.isoformat(),
@@ -120,7 +130,7 @@ def assign(
     }
     _deliver(session, ticket, unit_routing_key(unit_id), f"{ticket.id}:{ticket.attempt}", task, now)
     for observer in observers:
-        copy = ticket_message(ticket) | {
+        copy = for_unit(config, ticket_message(ticket), observer, handling=False) | {
             "unit_id": observer,
             "role": "observer",
             "handled_by": unit_id,

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -79,9 +81,20 @@ class Ticket(Base):
     #: The peer district a request was transferred to, and its ticket id there.
     transfer_to: Mapped[str | None] = mapped_column(String(64))
     peer_ticket_id: Mapped[str | None] = mapped_column(String(64))
+    #: Answered by the call-taker on the spot (first-contact resolution): never routed.
+    resolved_at_intake: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: What the call-taker told the citizen then.
+    intake_answer: Mapped[str | None] = mapped_column(Text)
+    #: The community the request is about: duplicates share it.
+    place: Mapped[str | None] = mapped_column(String(32))
+    #: The open ticket this one was linked to instead of being routed, and why:
+    #: ``duplicate`` (the same caller again) or ``also-reported`` (someone else).
+    duplicate_of: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    link_kind: Mapped[str | None] = mapped_column(String(16))
 
     __table_args__ = (
         Index("ix_tickets_state_updated", "state", "updated_at"),
+        Index("ix_tickets_place_category_created", "place", "category", "created_at"),
         UniqueConstraint("idempotency_key", name="uq_tickets_idempotency_key"),
     )
 
@@ -214,6 +227,20 @@ class Extension(Base):
     note: Mapped[str | None] = mapped_column(Text)
     old_due_at: Mapped[datetime | None]
     new_due_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A caller of the API: a name, a role, and the SHA-256 of its secret (never the secret)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    #: ``call-taker``, ``unit:<id>``, ``dispatcher``, ``supervisor``, ``feedback``, ``admin``.
+    role: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
 
 
 class OutboxMessage(Base):

@@ -52,7 +52,9 @@ def test_unsigned_task_escalates_and_a_signed_one_does_not(
         signed = submit(system, urgency="critical", location={"area_code": "130202002"})
         assert len(take(system, "xueyuan-street", 1, within=10)) == 1
         httpx.post(
-            f"{system.api}/api/v1/requests/{signed}/ack", json={"unit_id": "xueyuan-street"}
+            f"{system.api}/api/v1/requests/{signed}/ack",
+            json={"unit_id": "xueyuan-street"},
+            headers=system.headers,
         ).raise_for_status()
         time.sleep(4.5)  # past both steps of the ignored task
         got = drain_queue(system.amqp_url, watch, timeout=1)

@@ -48,7 +48,9 @@ class Caller(threading.Thread):
                     "location": {"area_code": code},
                 }
                 try:
-                    answer = client.post(f"{self.system.api}/api/v1/requests", json=body)
+                    answer = client.post(
+                        f"{self.system.api}/api/v1/requests", json=body, headers=self.system.headers
+                    )
                 except httpx.HTTPError:
                     self.unanswered += 1
                     continue

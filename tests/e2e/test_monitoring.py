@@ -59,6 +59,7 @@ def _return_twice_to_triage(system: System) -> None:
         answer = httpx.post(
             f"{system.api}/api/v1/requests/{ticket_id}/return",
             json={"unit_id": unit, "reason": "not ours (test)"},
+            headers=system.headers,
         )
         assert answer.status_code == 200, answer.text
     _wait_for(lambda: ticket(system, ticket_id)["state"] == "triage", "manual triage")
@@ -73,6 +74,7 @@ def test_every_dashboard_query_returns_data_after_a_simulated_load(
     done = subprocess.run(
         [
             HOTLINE, "simulate", "--url", system.api, "--config", str(config),
+            "--token", system.admin_token,
             "--per-day", "60", "--speed", "4320", "--seed", "7", "--settle", "10",
             "--responsive", "0.6",
         ],

@@ -55,9 +55,13 @@ def test_escalation_webhook_citizen_sms_and_reopen(tmp_path: Path) -> None:
         ]
         assert receiver.bad_signatures == 0
 
-        httpx.post(f"{api}/{ticket_id}/ack", json={"unit_id": UNIT}).raise_for_status()
+        httpx.post(
+            f"{api}/{ticket_id}/ack", json={"unit_id": UNIT}, headers=system.headers
+        ).raise_for_status()
         resolved = {"unit_id": UNIT, "result": "Meals delivered"}
-        httpx.post(f"{api}/{ticket_id}/resolve", json=resolved).raise_for_status()
+        httpx.post(
+            f"{api}/{ticket_id}/resolve", json=resolved, headers=system.headers
+        ).raise_for_status()
         sms: list[DeliveredTask] = []
         deadline = time.monotonic() + 20
         while not sms and time.monotonic() < deadline:
@@ -67,14 +71,16 @@ def test_escalation_webhook_citizen_sms_and_reopen(tmp_path: Path) -> None:
         ]
 
         answer = httpx.post(
-            f"{api}/{ticket_id}/feedback", json={"result": "dissatisfied", "comment": "cold food"}
+            f"{api}/{ticket_id}/feedback",
+            json={"result": "dissatisfied", "comment": "cold food"},
+            headers=system.headers,
         )
         assert answer.status_code == 201, answer.text
         again = take(system, UNIT, 1, within=20)
         assert [(t.payload["ticket_id"], t.payload["attempt"]) for t in again] == [(ticket_id, 2)]
         shown = ticket(system, ticket_id)
         assert (shown["state"], shown["assignment"]["attempt"]) == ("assigned", 2)
-        told = httpx.get(f"{api}/{ticket_id}/notifications").json()
+        told = httpx.get(f"{api}/{ticket_id}/notifications", headers=system.headers).json()
         assert {(n["kind"], n["channel"]) for n in told} >= {
             ("escalation", "webhook"), ("escalation", "phone"), ("resolved", "sms"),
         }  # fmt: skip

@@ -22,7 +22,9 @@ REQUEST: dict[str, Any] = {
 
 def submit(system: System, **overrides: Any) -> str:
     body = REQUEST | {"district": system.district} | overrides
-    answer = httpx.post(f"{system.api}/api/v1/requests", json=body, timeout=10)
+    answer = httpx.post(
+        f"{system.api}/api/v1/requests", json=body, headers=system.headers, timeout=10
+    )
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
 
@@ -41,7 +43,9 @@ def take(system: System, unit: str, count: int, within: float) -> list[Delivered
 
 
 def ticket(system: System, ticket_id: str) -> dict[str, Any]:
-    answer = httpx.get(f"{system.api}/api/v1/requests/{ticket_id}", timeout=10)
+    answer = httpx.get(
+        f"{system.api}/api/v1/requests/{ticket_id}", headers=system.headers, timeout=10
+    )
     assert answer.status_code == 200, answer.text
     return dict(answer.json())
 
@@ -57,7 +61,9 @@ def test_request_reaches_the_right_unit_then_is_signed_for_and_resolved(system: 
         ("ack", {"unit_id": "friendship-street"}),
         ("resolve", {"unit_id": "friendship-street", "result": "housed and fed"}),
     ]:
-        answer = httpx.post(f"{system.api}/api/v1/requests/{ticket_id}/{action}", json=body)
+        answer = httpx.post(
+            f"{system.api}/api/v1/requests/{ticket_id}/{action}", json=body, headers=system.headers
+        )
         assert answer.status_code == 200, answer.text
     shown = ticket(system, ticket_id)
     assert shown["state"] == "resolved"
@@ -76,6 +82,7 @@ def test_returned_task_goes_to_another_unit_never_back(system: System) -> None:
     answer = httpx.post(
         f"{system.api}/api/v1/requests/{ticket_id}/return",
         json={"unit_id": "friendship-street", "reason": "the hotel is in Xueyuan Street"},
+        headers=system.headers,
     )
     assert answer.status_code == 200, answer.text
     again = take(system, "service-office", 1, within=10)
@@ -95,11 +102,11 @@ def scrape(system: System) -> str:
 
 def test_bad_input_gets_the_field_and_reason_and_writes_nothing(system: System) -> None:
     body = REQUEST | {"district": system.district, "category": "pets.lost"}
-    answer = httpx.post(f"{system.api}/api/v1/requests", json=body)
+    answer = httpx.post(f"{system.api}/api/v1/requests", json=body, headers=system.headers)
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "category"]
     bad_phone = REQUEST | {"district": system.district, "caller": {"name": "x", "phone": "call me"}}
-    answer = httpx.post(f"{system.api}/api/v1/requests", json=bad_phone)
+    answer = httpx.post(f"{system.api}/api/v1/requests", json=bad_phone, headers=system.headers)
     assert answer.status_code == 422
     assert answer.json()["detail"][0]["loc"] == ["body", "caller", "phone"]
     assert take(system, "friendship-street", 1, within=1) == []
@@ -110,7 +117,9 @@ def test_metrics_and_health_on_every_service(system: System) -> None:
     ticket_id = submit(system)
     assert len(take(system, "friendship-street", 1, within=10)) == 1
     httpx.post(
-        f"{system.api}/api/v1/requests/{ticket_id}/ack", json={"unit_id": "friendship-street"}
+        f"{system.api}/api/v1/requests/{ticket_id}/ack",
+        json={"unit_id": "friendship-street"},
+        headers=system.headers,
     ).raise_for_status()
     for proc in system.procs.values():
         health = httpx.get(f"{proc.base}/healthz").json()

@@ -25,6 +25,7 @@ def test_report_over_a_simulated_day(tmp_path: Path) -> None:
                 HOTLINE, "simulate", "--url", system.api, "--config", str(config),
                 "--per-day", "50", "--burst", "6", "--speed", "4320", "--seed", "11",
                 "--responsive", "0.7", "--feedback", "0.9", "--settle", "20", "--json",
+                "--token", system.admin_token,
             ],
             capture_output=True, text=True, timeout=180, check=False,
         )  # fmt: skip
@@ -52,8 +53,10 @@ def test_report_over_a_simulated_day(tmp_path: Path) -> None:
     report = json.loads(shown.stdout)
 
     assert report["received"]["total"] == accepted
+    assert report["answered_at_first_contact"] == simulated["answered_at_intake"] > 0
     assert report["received"]["by_channel"] == simulated["channels"]
-    assert report["completed"] <= report["given_to_units"]["total"] <= accepted
+    assert report["completed"] <= report["given_to_units"]["total"]
+    assert report["given_to_units"]["total"] + simulated["answered_at_intake"] <= accepted
     assert report["completed"] >= simulated["resolved"] - simulated["reopened"]
     assert sum(report["given_to_units"]["by_kind"].values()) == report["given_to_units"]["total"]
     assert set(report["given_to_units"]["by_kind"]) <= {

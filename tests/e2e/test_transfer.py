@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from hotline.shared.domain.access import hash_token, new_token
 from tests.e2e.test_pipeline import submit, ticket
 from tests.harness import System, free_port, start_embedded
 
@@ -46,10 +47,13 @@ def test_a_request_for_the_neighbour_waits_while_it_is_down_then_reaches_it_once
     (tmp_path / "lunan").mkdir()
     (tmp_path / "lubei").mkdir()
     peer_port, peer_id = free_port(), f"b{uuid.uuid4().hex[:8]}"
+    # The peer's intake lets Lunan's router in with a call-taker token of its own.
+    peer_token = new_token()
+    peer_tokens = {"HOTLINE_TOKENS": f"lunan-router:call-taker:{hash_token(peer_token)}"}
 
     def point_at_peer(text: str) -> str:
         # Lunan's example names its peer "lubei" on port 8090; the peer here has a test id.
-        text = text.replace("district: lubei,", f"district: {peer_id},")
+        text = text.replace("district: lubei,", f"district: {peer_id}, token: {peer_token},")
         return text.replace("http://127.0.0.1:8090", f"http://127.0.0.1:{peer_port}")
 
     lunan = start_embedded(tmp_path / "lunan", point_at_peer)
@@ -64,7 +68,9 @@ def test_a_request_for_the_neighbour_waits_while_it_is_down_then_reaches_it_once
         assert pending
         wait_for("a failed try counted", lambda: failed_tries(lunan) >= 1, 30)
 
-        lubei = start_embedded(tmp_path / "lubei", example=LUBEI, district=peer_id, port=peer_port)
+        lubei = start_embedded(
+            tmp_path / "lubei", example=LUBEI, district=peer_id, port=peer_port, env=peer_tokens
+        )
         done = wait_for(
             "transferred once the peer is up",
             lambda: (t := ticket(lunan, ticket_id))["state"] == "transferred" and t,
@@ -80,7 +86,7 @@ def test_a_request_for_the_neighbour_waits_while_it_is_down_then_reaches_it_once
         again = httpx.post(
             f"{lubei.api}/api/v1/requests",
             json=_as_request(theirs) | {"district": lubei.district},
-            headers={"Idempotency-Key": f"{lunan.district}:{ticket_id}"},
+            headers={"Idempotency-Key": f"{lunan.district}:{ticket_id}"} | lubei.headers,
             timeout=10,
         )
         assert again.status_code == 200, again.text

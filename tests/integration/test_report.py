@@ -39,7 +39,7 @@ def _new(engine: Engine, at: datetime, **overrides: object) -> str:
 
 def _fill(engine: Engine) -> None:
     """One day in Lunan: two handled (one rated), one left to escalate, one for the neighbour,
-    and one from the day before that the period leaves out."""
+    one answered on the spot, and one from the day before that the period leaves out."""
     sessions = make_sessions(engine)
     for n, result in enumerate([Satisfaction.SATISFIED, None]):
         ticket_id = _new(engine, T0 + n * MINUTE)  # food in Friendship Street
@@ -67,6 +67,9 @@ def _fill(engine: Engine) -> None:
     with sessions.begin() as s:
         assert fire_due(s, T0 + timedelta(hours=3), CONFIG), "the silent team's clock ran out"
     _new(engine, T0, location={"area_code": "130203001", "address": "Lubei"})
+    with sessions.begin() as s:
+        answered = _request(category="consult", resolved_at_intake=True, answer="Explained it")
+        intake.submit(s, ROUTER, answered, T0)
     _new(engine, T0 - timedelta(days=1))
 
 
@@ -78,7 +81,8 @@ def test_a_day_read_from_the_ledger(ledger: Engine) -> None:
             period_tickets(s, low, high, batch=2), unit_kinds(CONFIG), start=DAY, end=DAY
         )
     figures = report.as_dict()
-    assert figures["received"] == {"total": 4, "by_channel": {"phone": 3, "web": 1}}
+    assert figures["received"] == {"total": 5, "by_channel": {"phone": 4, "web": 1}}
+    assert figures["answered_at_first_contact"] == 1
     assert figures["given_to_units"] == {
         "total": 3,
         "by_kind": {"special-team": 1, "street-office": 2},
@@ -106,13 +110,14 @@ def test_the_command_prints_every_format_and_refuses_clearly(tmp_path: Path) -> 
 
     shown = report("--from", "2026-11-23", "--to", "2026-11-23", "--format", "json")
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["received"]["total"] == 4
+    assert json.loads(shown.stdout)["received"]["total"] == 5
     both = json.loads(
         report("--from", "2026-11-22", "--to", "2026-11-23", "--format", "json").stdout
     )
-    assert both["received"]["total"] == 5
+    assert both["received"]["total"] == 6
     md = report("--from", "2026-11-23", "--to", "2026-11-23").stdout
-    assert "Received 4 requests" in md and "| completion | completed | 2 |" in md
+    assert "Received 5 requests, 1 answered at first contact;" in md
+    assert "| completion | completed | 2 |" in md
     rows = report("--from", "2026-11-23", "--to", "2026-11-23", "--format", "csv").stdout
     assert "units,kind street-office,2" in rows.splitlines()
 

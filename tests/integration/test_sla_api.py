@@ -11,8 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from hotline.intake.api import IntakeContext, install
+from hotline.intake.auth import Authenticator, install_auth
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.config_source import ConfigSource
+from hotline.shared.domain.access import Principal, Role, hash_token, new_token
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Extension
 from tests.integration.test_ledger_flow import ROUTER, _request
@@ -22,9 +24,14 @@ BASE = "/api/v1/requests"
 
 
 def _client(engine: Engine) -> TestClient:
+    """The intake's routes on a real ledger, called with an admin's token (it may act for units)."""
     app = FastAPI()
-    install(app, IntakeContext(make_sessions(engine), ConfigSource(None), lambda: None))
-    return TestClient(app)
+    sessions = make_sessions(engine)
+    token = new_token()
+    admin = Principal("Test admin", Role.ADMIN)
+    install_auth(app, Authenticator(sessions, {hash_token(token): admin}))
+    install(app, IntakeContext(sessions, ConfigSource(None), lambda: None))
+    return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any], status: int) -> Any:
@@ -91,3 +98,39 @@ def test_progress_extensions_and_the_clocks_shown(ledger: Engine) -> None:
     assert closed["end_to_end"]["stopped_at"] is not None
     asked_late = {"unit_id": UNIT, "reason": "r", "extra": "1h"}
     assert _post(client, f"/{ticket_id}/extensions", asked_late, 409)["state"] == "resolved"
+
+
+def test_sla_and_feedback_routes_let_in_only_their_roles(ledger: Engine) -> None:
+    admin = _client(ledger)
+    ticket_id = _post(admin, "", _request().model_dump(mode="json"), 201)["id"]
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), datetime.now(UTC))
+    tokens = {role: new_token() for role in ("unit", "other", "taker", "supervisor")}
+    who = {
+        hash_token(tokens["unit"]): Principal("Unit", Role.UNIT, UNIT),
+        hash_token(tokens["other"]): Principal("Other", Role.UNIT, "wenhua-street"),
+        hash_token(tokens["taker"]): Principal("Taker", Role.CALL_TAKER),
+        hash_token(tokens["supervisor"]): Principal("Boss", Role.SUPERVISOR),
+    }
+    app = FastAPI()
+    sessions = make_sessions(ledger)
+    install_auth(app, Authenticator(sessions, who))
+    install(app, IntakeContext(sessions, ConfigSource(None), lambda: None))
+    client = TestClient(app)
+
+    def call(token: str, path: str, body: dict[str, Any]) -> int:
+        headers = {"Authorization": f"Bearer {tokens[token]}"}
+        return client.post(f"{BASE}/{ticket_id}{path}", json=body, headers=headers).status_code
+
+    assert call("unit", "/ack", {}) == 200
+    asked = {"reason": "Waiting for the supplier", "extra": "4h"}
+    assert call("other", "/extensions", asked) == 409  # not its task: as for signing for it
+    assert call("taker", "/extensions", asked) == 403  # not a unit
+    assert call("unit", "/extensions", asked) == 201  # its own: unit_id from the token
+    extension = admin.get(f"{BASE}/{ticket_id}/sla").json()["extensions"][0]["id"]
+    decision = f"/extensions/{extension}/approve"
+    assert call("unit", decision, {"by": "Unit"}) == 403
+    assert call("supervisor", decision, {"by": "Supervisor Li"}) == 200
+    assert call("unit", "/resolve", {"result": "Delivered"}) == 200
+    assert call("unit", "/feedback", {"result": "satisfied"}) == 403
+    assert client.get(f"{BASE}/{ticket_id}/sla").status_code == 401

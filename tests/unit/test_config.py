@@ -82,3 +82,9 @@ def test_durations(text: str, seconds: int) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("value", [{}, [], None, True, float("nan"), float("inf")])
+def test_a_duration_of_the_wrong_type_is_a_clear_error(value: object) -> None:
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration(value)

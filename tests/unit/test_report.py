@@ -117,15 +117,12 @@ def test_an_empty_period_has_no_rates_and_renders_in_every_format() -> None:
     ]
 
 
-def test_first_contact_answers_are_counted_or_said_to_be_unrecorded() -> None:
-    answered = _ticket(1, [EventFact("resolved-at-intake", _at(0))])
+def test_first_contact_answers_are_counted_apart_from_the_units_work() -> None:
+    answered = TicketFacts("t1", "phone", T0, [EventFact("resolved-at-intake", T0)])
     report = tally([answered, _handled(2)], KINDS, start=DAY, end=DAY)
-    assert report.first_contact == 1 and report.to_units == 1
-    report.first_contact_recorded = False
-    assert report.as_dict()["answered_at_first_contact"] is None
-    assert "| first contact | answered at first contact | not recorded |" in render(
-        report, "md", "Lunan"
-    )
+    assert (report.received, report.first_contact, report.to_units) == (2, 1, 1)
+    assert report.completed == 1 and report.completion_rate == 1.0
+    assert "| first contact | answered at first contact | 1 |" in render(report, "md", "Lunan")
 
 
 def test_md_reads_like_a_bulletin() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.routing import district as bench_district
-from bench.routing import requests as bench_requests
+from bench.routing import build_config, build_requests
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.lint import lint
@@ -254,22 +255,6 @@ def test_lint_finds_shadowed_rules_unrouted_categories_and_unreachable_units() -
     assert lint(EXAMPLE) == []
 
 
-def test_lint_knows_an_exact_category_does_not_cover_the_categories_below_it() -> None:
-    router = district(
-        [
-            {"name": "a alone", "match": {"category": "=a"}, "unit": "p1"},
-            {"name": "all a", "match": {"category": "a"}, "unit": "p2"},
-            {"name": "a.x alone", "match": {"category": "=a.x"}, "unit": "p3"},
-            {"name": "b", "match": {"category": "b"}, "unit": "p3"},
-        ]
-    )
-    messages = [f.message for f in lint(router)]
-    assert messages == [
-        "route 'a.x alone' can never match first: "
-        "route 'all a' above it takes every request it would"
-    ]
-
-
 categories = st.sampled_from([c.id for c in EXAMPLE.config.categories])
 codes = st.sampled_from([None, *[a.id for a in EXAMPLE.config.areas], "130203001"])
 units = st.lists(st.sampled_from(EXAMPLE.config.unit_ids), max_size=3)
@@ -308,40 +293,138 @@ def test_every_request_gets_at_most_one_primary_unit_deterministically(
         assert first.unit is not None  # inside the district, some rule always takes it
 
 
-BENCH_DATA, BENCH_BOXES = bench_district()
-BENCH = Router(DistrictConfig.model_validate(BENCH_DATA))
+SMALL_CATEGORIES = ["a", "a.x", "a.y", "b"]
+SMALL_UNITS: list[dict[str, Any]] = [
+    {"id": "west", "name": "west", "areas": ["11"], "categories": ["a"]},
+    {"id": "east", "name": "east", "areas": ["12", "1"]},
+    {"id": "comm", "name": "comm", "areas": ["111"], "hours": {"open": "22:00", "close": "06:00"}},
+    {"id": "p1", "name": "p1", "capacity": 2},
+    {"id": "p2", "name": "p2", "areas": ["111"], "hours": {"open": "08:00", "close": "18:00"}},
+    {"id": "p3", "name": "p3", "categories": ["a.x"]},
+]
+SMALL_UNIT_IDS = [u["id"] for u in SMALL_UNITS]
 
 
-def _full_scan(decision: Decision) -> tuple[str | None, str, tuple[str, ...]]:
-    """What walking every rule in order says: the deciding rule, its unit, the observers."""
-    unit, rule, observers = None, TRIAGE_RULE, []
-    for trial in decision.tried:
-        if trial.failed is None and trial.observed_by:
-            observers += [o for o in trial.observed_by if o not in observers]
-        elif trial.failed is None:
-            rule = trial.rule
-            unit = next(r for r in BENCH.config.routes if r.name == trial.rule).unit
-            break
-    return unit, rule, tuple(observers)
+def _some(values: list[Any]) -> st.SearchStrategy[list[Any]]:
+    return st.lists(st.sampled_from(values), max_size=2, unique=True)
+
+
+matches = st.fixed_dictionaries(
+    {},
+    optional={
+        "category": _some([*SMALL_CATEGORIES, "=a", "=a.x"]),
+        "area": _some(["1", "11", "12", "111"]),
+        "urgency": _some([u.value for u in Urgency]),
+        "channel": _some([Channel.PHONE.value, Channel.WEB.value, Channel.SMS.value]),
+        "hours": st.sampled_from(["business", "after-hours"]),
+        "time": st.sampled_from(["22:00-06:00", "09:00-12:00"]),
+    },
+)
+targets = st.one_of(
+    st.sampled_from([*SMALL_UNIT_IDS, "area-owner"]).map(lambda u: {"unit": u}),
+    st.lists(st.sampled_from(SMALL_UNIT_IDS), min_size=1, max_size=3, unique=True).map(
+        lambda p: {"pool": p}
+    ),
+)
+rule_lists = st.lists(
+    st.tuples(matches, targets, st.booleans()).map(
+        lambda r: {"match": r[0], **r[1], "continue": r[2]}
+    ),
+    max_size=12,
+)
+coordinates = st.one_of(
+    st.none(),
+    st.tuples(
+        st.sampled_from([-5.0, 0.0, 1.0, 2.0, 4.0, 5.0, 9.0, 10.0, 15.0, 20.0, 50.0]),
+        st.sampled_from([-5.0, 0.0, 1.0, 2.0, 5.0, 9.0, 10.0, 30.0]),
+    ),
+)
+small_requests = st.builds(
+    lambda category, code, urgency, channel, point: RouteRequest(
+        category, urgency, channel, code, *(point or (None, None))
+    ),
+    st.sampled_from([*SMALL_CATEGORIES, "c"]),
+    st.sampled_from([None, "1", "11", "12", "111", "2001", "9"]),
+    st.sampled_from(list(Urgency)),
+    st.sampled_from([Channel.PHONE, Channel.WEB, Channel.SMS]),
+    coordinates,
+)
 
 
 @given(
-    st.integers(min_value=0, max_value=10**6),
-    st.lists(st.sampled_from(BENCH.config.unit_ids), max_size=4),
+    rule_lists,
+    st.lists(small_requests, min_size=1, max_size=6),
+    st.lists(st.sampled_from(SMALL_UNIT_IDS), max_size=2),
+    st.dictionaries(st.sampled_from(SMALL_UNIT_IDS), st.integers(0, 3)),
     moments,
 )
-def test_the_indexed_rules_decide_as_a_walk_over_every_rule_would(
-    seed: int, excluded: list[str], now: datetime
+def test_the_fast_decision_agrees_with_trying_every_rule_in_order(
+    rules: list[dict[str, Any]],
+    requests: list[RouteRequest],
+    excluded: list[str],
+    load: dict[str, int],
+    now: datetime,
 ) -> None:
-    for request in bench_requests(BENCH_BOXES, 5, seed):
-        decision = BENCH.decide(request, now=now, excluded=excluded)
-        unit, rule, observers = _full_scan(decision)
-        assert decision.rule == rule
-        if (
-            unit not in (None, "area-owner")
-            and not next(r for r in BENCH.config.routes if r.name == rule).pool
-        ):
-            assert decision.unit == unit
-        assert decision.observers == tuple(o for o in observers if o != decision.unit)
-        if decision.rule != TRIAGE_RULE:
-            assert decision.tried[-1].rule == decision.rule  # the walk stops where it decided
+    routes = [{"name": f"rule {i}", **rule} for i, rule in enumerate(rules)]
+    router = district(routes, units=[u | {"contacts": []} for u in SMALL_UNITS])
+    for request in requests * 2:  # the second round meets the candidate lists built by the first
+        fast = router.decide(request, now=now, excluded=excluded, load=load)
+        plain = router.decide_plainly(request, now=now, excluded=excluded, load=load)
+        assert (fast.unit, fast.rule, fast.observers, fast.transfer_to) == (
+            plain.unit,
+            plain.rule,
+            plain.observers,
+            plain.transfer_to,
+        )
+        assert fast.outcome == plain.outcome
+        assert fast.tried == plain.tried
+        assert fast.explain() == plain.explain()
+        assert fast.as_dict() == plain.as_dict()
+        assert fast == plain and plain == fast and hash(fast) == hash(plain)
+
+
+def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> None:
+    router = district(
+        [
+            {"name": "busy pool", "match": {"category": "b"}, "pool": ["p1"]},
+            {"name": "all", "match": {}, "unit": "p2"},
+        ]
+    )
+    load = {"p1": 0}
+    decision = router.decide(req("a", None), now=DAY, load=load)
+    load["p1"] = 5
+    assert [t.failed for t in decision.tried] == ["category a not under b", None]
+    copied = pickle.loads(pickle.dumps(decision))
+    assert copied == decision and type(copied) is Decision
+    assert repr(decision) == repr(copied)
+    full = router.decide(req("b", None), now=DAY, load={"p1": 5})
+    load["p1"] = 0
+    assert full.unit == "p1" and full.explain() == "unit p1 by rule 'busy pool'"
+
+
+def test_the_fast_decision_agrees_on_the_benchmark_district() -> None:
+    rng = random.Random(3)
+    config = build_config(rng)
+    router, plain = Router(config), Router(config)
+    load = {u: rng.randrange(12) for u in config.unit_ids}
+    for request, now, excluded in build_requests(rng, config, 400) * 2:
+        fast = router.decide(request, now=now, excluded=excluded, load=load)
+        slow = plain.decide_plainly(request, now=now, excluded=excluded, load=load)
+        assert fast == slow
+        assert (fast.explain(), fast.as_dict()) == (slow.explain(), slow.as_dict())
+
+
+def test_lint_knows_an_exact_category_does_not_cover_the_categories_below_it() -> None:
+    router = district(
+        [
+            {"name": "a alone", "match": {"category": "=a"}, "unit": "p1"},
+            {"name": "all a", "match": {"category": "a"}, "unit": "p2"},
+            {"name": "a.x alone", "match": {"category": "=a.x"}, "unit": "p3"},
+            {"name": "b", "match": {"category": "b"}, "unit": "p3"},
+        ]
+    )
+    messages = [f.message for f in lint(router)]
+    assert messages == [
+        "route 'a.x alone' can never match first: "
+        "route 'all a' above it takes every request it would"
+    ]

@@ -72,6 +72,7 @@ def test_the_schedule_has_one_burst_of_one_category_in_one_community() -> None:
     assert len(posts) == 212 and len(burst) == 12
     assert {b["category"] for b in burst} == {simulation.burst_category}
     assert {b["location"]["area_code"] for b in burst} == {simulation.burst_area}
+    assert not any(b.get("resolved_at_intake") for b in burst), "a burst is no policy question"
     community = next(a for a in CONFIG.areas if a.id == simulation.burst_area)
     assert community.level == "community"
     low, high = burst_window(Plan())

@@ -36,6 +36,8 @@ def test_legal_moves(state: State, action: Action, after: State) -> None:
         (State.SIGNED_FOR, Action.RECORD_FEEDBACK),  # not resolved yet
         (State.SIGNED_FOR, Action.REOPEN),
         (State.REOPENED, Action.RECORD_FEEDBACK),
+        (State.ASSIGNED, Action.RESOLVE_AT_INTAKE),  # a unit has it: too late for the call-taker
+        (State.DUPLICATE, Action.ASSIGN),  # a linked duplicate is never routed
     ],
 )
 def test_illegal_moves_name_the_state(state: State, action: Action) -> None:
