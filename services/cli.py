@@ -73,18 +73,29 @@ def _unit_listen(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from hotline.shared.config_file import load_config
-    from hotline.simulate import Plan, simulate
+    from hotline.simulate import HOUR, Plan, simulate
 
+    if args.speed <= 0 or args.per_day < 0 or args.hours <= 0:
+        raise SystemExit("hotline simulate: --speed and --hours must be > 0, --per-day >= 0")
+    shares = ("responsive", "progress_share", "extensions", "returns", "feedback")
+    for name in shares:
+        if not 0 <= getattr(args, name) <= 1:
+            option = "--" + name.replace("_", "-")
+            raise SystemExit(f"hotline simulate: {option} is a share, from 0 to 1")
     plan = Plan(
-        rate=args.rate,
-        duration=args.duration,
-        count=args.count,
+        per_day=args.per_day,
+        hours=args.hours,
+        start_hour=args.start_hour,
+        speed=args.speed,
+        burst=args.burst,
         responsive_share=args.responsive,
-        sign_after=args.sign_after,
-        resolve_after=args.resolve_after,
+        sign_after=args.sign_after * 60,
+        progress_share=args.progress_share,
+        extension_share=args.extensions,
+        resolve_after=args.resolve_after * HOUR,
         return_share=args.returns,
+        feedback_share=args.feedback,
         settle=args.settle,
-        progress_every=args.progress,
         seed=args.seed,
     )
     from hotline.client_token import NO_TOKEN, client_token
@@ -93,7 +104,13 @@ def _simulate(args: argparse.Namespace) -> int:
     if token is None:
         raise SystemExit(f"hotline simulate: {NO_TOKEN}")
     config = load_config(args.config or os.environ.get("HOTLINE_CONFIG"))
-    return simulate(args.url, config, plan, token)
+    return simulate(args.url, config, plan, token, as_json=args.json)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from hotline.report import run
+
+    return run(args)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -168,24 +185,71 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--token", help="the unit's token (default: HOTLINE_TOKEN)")
     listen.set_defaults(run=_unit_listen)
 
-    sim = sub.add_parser("simulate", help="generate a realistic load against a running system")
+    sim = sub.add_parser(
+        "simulate",
+        help="drive a running system with a realistic (compressed) day",
+        description="Posts a day's requests with morning and evening peaks, the seeds' category "
+        "mix and an evening burst of one category in one community, and plays the units "
+        "(sign-for, progress, extensions, returns, resolutions, a few that never answer) and "
+        "the feedback group. Delays are simulated minutes and hours, divided by --speed.",
+    )
     sim.add_argument("--url", default="http://127.0.0.1:8080", help="the intake's base URL")
     sim.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
-    sim.add_argument("--rate", type=float, default=2.0, help="requests per second (mean)")
-    sim.add_argument("--duration", type=float, default=60.0, help="seconds to send for")
-    sim.add_argument("--count", type=int, help="send this many requests instead")
+    sim.add_argument("--per-day", type=int, default=400, help="requests in a whole day")
+    sim.add_argument("--hours", type=float, default=24.0, help="simulated hours to run")
+    sim.add_argument("--start-hour", type=float, default=0.0, help="simulated start (0-24)")
     sim.add_argument(
-        "--responsive", type=float, default=0.6, help="share of units that sign for and resolve"
+        "--speed",
+        type=float,
+        default=60.0,
+        help="simulated seconds per real second (60: a day in 24 min)",
     )
-    sim.add_argument("--sign-after", type=float, default=2.0, help="mean seconds to sign for")
-    sim.add_argument("--resolve-after", type=float, default=5.0, help="mean seconds to resolve")
+    sim.add_argument("--burst", type=int, help="requests in the burst (default 5%% of --per-day)")
+    sim.add_argument(
+        "--responsive",
+        type=float,
+        default=0.8,
+        help="share of units that answer (the rest never do)",
+    )
+    sim.add_argument(
+        "--sign-after", type=float, default=20, help="mean simulated minutes to sign for"
+    )
+    sim.add_argument(
+        "--progress-share", type=float, default=0.7, help="share of tasks with a progress report"
+    )
+    sim.add_argument(
+        "--extensions", type=float, default=0.1, help="share of those asking for more time"
+    )
+    sim.add_argument(
+        "--resolve-after", type=float, default=3, help="mean simulated hours to resolve"
+    )
     sim.add_argument("--returns", type=float, default=0.05, help="share of tasks returned")
-    sim.add_argument("--settle", type=float, default=10.0, help="seconds to let units finish")
-    sim.add_argument("--progress", type=float, default=5.0, help="seconds between progress lines")
-    sim.add_argument("--seed", type=int, help="random seed, for a repeatable load")
+    sim.add_argument(
+        "--feedback", type=float, default=0.6, help="share of results the citizen rates"
+    )
+    sim.add_argument("--settle", type=float, default=10.0, help="real seconds to let units finish")
+    sim.add_argument("--seed", type=int, help="random seed, for a repeatable day")
+    sim.add_argument("--json", action="store_true", help="print the summary as JSON")
     sim.add_argument("--token", help="an admin token (default: HOTLINE_TOKEN, var/admin.token)")
     sim.add_argument("--data-dir", default="var", help="where hotline up keeps admin.token")
     sim.set_defaults(run=_simulate)
+
+    report = sub.add_parser(
+        "report",
+        help="the figures a hotline publishes for a period, from the ledger",
+        description="Tickets received from --from to --to (whole days in the district's "
+        "time zone, both included): received by channel, answered at first contact, given "
+        "to units by kind, transferred, completed, completion rate, median times, "
+        "satisfaction, escalations. Reads the ledger, writes nothing.",
+    )
+    report.add_argument("--from", dest="start", required=True, metavar="DATE", help="YYYY-MM-DD")
+    report.add_argument("--to", dest="end", required=True, metavar="DATE", help="YYYY-MM-DD")
+    report.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    report.add_argument("--config", help="district file (default: HOTLINE_CONFIG or the example)")
+    report.add_argument(
+        "--database", help="ledger URL (default: HOTLINE_DATABASE_URL, else var/ledger.sqlite)"
+    )
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -151,6 +151,16 @@ def default_database_url() -> str:
     return os.environ.get("HOTLINE_DATABASE_URL") or f"sqlite:///{Path('var/ledger.sqlite')}"
 
 
+def missing_ledger(url: str) -> str | None:
+    """Why a SQLite ledger file cannot be read (it is not there), else None.
+
+    Opening a missing file would create an empty one and report nothing.
+    """
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return f"no ledger at {url} (set --database or HOTLINE_DATABASE_URL)"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Replay the ledger under ``--config`` and print the tally; 2 when it cannot be read."""
     router = Router(load_config(args.config))
@@ -163,10 +173,9 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     url = args.database or default_database_url()
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        print(
-            f"hotline: no ledger at {url} (set --database or HOTLINE_DATABASE_URL)", file=sys.stderr
-        )
+    missing = missing_ledger(url)
+    if missing is not None:
+        print(f"hotline: {missing}", file=sys.stderr)
         return 2
     engine = make_engine(url)
     try:

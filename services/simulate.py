@@ -1,17 +1,28 @@
-"""``hotline simulate``: a realistic load against a running system, through its HTTP API.
+"""``hotline simulate``: a realistic day against a running system, through its HTTP API.
 
-Call-takers post requests at a steady random rate, with a mix of categories,
-urgencies and channels like a district hotline's, located in the district
-file's areas. Units are played too: a share of them sign for their tasks
-after a while and resolve them later (a few return one as not theirs); the
-rest never answer, so their clocks run out and escalate. It prints progress as
-it goes and a summary at the end; nothing here reads the ledger or a broker.
-Callers and phone numbers are made up.
+Call-takers post requests as a district hotline receives them: few at night,
+a morning and an evening peak (:data:`HOURLY`), a category mix after the
+seeds' bulletins (daily supplies, medical treatment, cross-region mobility,
+complaints about community control, policy questions), mostly by phone, and
+in the evening a burst of one category in one community; a tenth are answered
+on the spot by the call-taker (first-contact resolution). Units are played
+too: most sign for their tasks after a while, report progress, sometimes ask
+for more time (a supervisor approves), and resolve with a result; a few
+return a task as not theirs; a few never answer, so their clocks run out and
+escalate. The feedback group then asks some citizens what they thought.
+
+Times are simulated: ``speed`` 60 runs a day in 24 minutes, and every delay
+(a unit's, the feedback group's) is divided by it too. The SLA clocks of the
+system run in real time, so a fast run meets more deadlines than a real day.
+A progress bar goes to stderr; the summary to stdout (``--json`` for
+machines). Nothing here reads the ledger or a broker; callers are made up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import random
 import sys
 import time
@@ -22,35 +33,88 @@ from typing import Any, TextIO
 
 import httpx
 
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import AreaLevel, DistrictConfig
 from hotline.shared.metrics import top_category
 
-#: How often a top-level category comes in, for the categories a hotline usually has
-#: (others weigh 1): daily needs and complaints lead, policy questions follow.
+#: How often a top-level category comes in (others weigh 1), after the seeds' bulletins:
+#: "material support, medical treatment and cross-regional mobility" lead in Lunan,
+#: complaints about community control measures in Changchun; policy questions follow.
 CATEGORY_WEIGHTS = {
-    "supplies": 6, "complaint": 5, "consult": 4, "mobility": 3, "medical": 3,
+    "supplies": 6, "complaint": 4, "medical": 4, "mobility": 3, "consult": 2,
 }  # fmt: skip
 URGENCY_WEIGHTS = {"normal": 70, "urgent": 25, "critical": 5}
 CHANNEL_WEIGHTS = {"phone": 80, "web": 8, "app": 8, "sms": 2, "walk-in": 2}
+SATISFACTION_WEIGHTS = {"satisfied": 75, "basically-satisfied": 18, "dissatisfied": 7}
+#: The share of a day's requests in each hour, 00:00 to 23:00: quiet at night, a
+#: morning peak (09:00-11:00) and a higher evening one (19:00-20:00).
+HOURLY = (
+    1.0, 0.6, 0.4, 0.3, 0.3, 0.5, 1.2, 2.5, 4.5, 6.0, 6.0, 5.5,
+    4.0, 4.5, 5.0, 5.0, 4.5, 4.5, 5.5, 6.5, 6.0, 4.5, 3.0, 1.8,
+)  # fmt: skip
+HOUR = 3600.0
+#: Tickets the simulated units look at at once.
+PARALLEL = 8
 #: Share of calls the call-taker answers on the spot (policy questions, mostly).
 ANSWERED_AT_INTAKE = 0.1
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How hard and how long to push, and how the units behave."""
+    """How much, how fast, and how the units behave. Delays are in simulated seconds."""
 
-    rate: float = 2.0
-    duration: float = 60.0
-    count: int | None = None
-    responsive_share: float = 0.6
-    sign_after: float = 2.0
-    resolve_after: float = 5.0
+    per_day: int = 400
+    hours: float = 24.0
+    start_hour: float = 0.0
+    speed: float = 60.0
+    burst: int | None = None  # None: 5% of the day's requests
+    responsive_share: float = 0.8
+    sign_after: float = 20 * 60
+    progress_share: float = 0.7
+    progress_after: float = 45 * 60
+    extension_share: float = 0.1
+    resolve_after: float = 3 * HOUR
     return_share: float = 0.05
+    feedback_share: float = 0.6
+    feedback_after: float = 30 * 60
     settle: float = 10.0
-    progress_every: float = 5.0
     poll_every: float = 1.0
     seed: int | None = None
+
+    @property
+    def burst_size(self) -> int:
+        return round(self.per_day * 0.05) if self.burst is None else self.burst
+
+    @property
+    def real_seconds(self) -> float:
+        """How long the sending lasts on the wall clock."""
+        return self.hours * HOUR / self.speed
+
+
+def arrivals(plan: Plan, rng: random.Random) -> list[float]:
+    """When each request arrives, in simulated seconds since the start: the daily profile's
+    share of ``per_day`` for the hours run (a whole day: exactly ``per_day``), sorted."""
+    start, end = plan.start_hour * HOUR, (plan.start_hour + plan.hours) * HOUR
+    # The profile's weight of each hour-long slice of the run (the last may be partial).
+    slices: list[tuple[float, float, float]] = []
+    at = start
+    while at < end:
+        upto = min(math.floor(at / HOUR) * HOUR + HOUR, end)
+        weight = HOURLY[int(at // HOUR) % 24] * (upto - at) / HOUR
+        slices.append((at, upto, weight))
+        at = upto
+    count = round(plan.per_day * sum(w for *_, w in slices) / sum(HOURLY))
+    weights = [w for *_, w in slices]
+    times = []
+    for a, b, _ in rng.choices(slices, weights, k=count) if slices else []:
+        times.append(rng.uniform(a, b) - start)
+    return sorted(times)
+
+
+def burst_window(plan: Plan) -> tuple[float, float]:
+    """Simulated seconds since the start when the burst comes: an hour from three quarters in
+    (18:00 on a whole day), shorter on a short run."""
+    length = plan.hours * HOUR
+    return length * 0.75, min(length * 0.75 + HOUR, length * 0.75 + length / 12)
 
 
 class Mix:
@@ -64,14 +128,26 @@ class Mix:
         self._categories = leaves or ids
         self._category_weights = [CATEGORY_WEIGHTS.get(top_category(c), 1) for c in leaves]
         self._areas = [a.id for a in config.areas] or [config.district]
+        communities = [a.id for a in config.areas if a.level is AreaLevel.COMMUNITY]
+        self._communities = communities or [max(self._areas, key=len)]
         self._serial = 0
 
-    def request(self) -> dict[str, Any]:
-        """The next request, as a call-taker would post it."""
+    def burst_target(self) -> tuple[str, str]:
+        """The category and the community of the evening's burst (a run of one kind of call)."""
+        return (
+            self._rng.choices(self._categories, self._category_weights)[0],
+            self._rng.choice(self._communities),
+        )
+
+    def request(self, category: str | None = None, area: str | None = None) -> dict[str, Any]:
+        """The next request, as a call-taker would post it (the burst's: ``category`` in
+        ``area``)."""
         rng, self._serial = self._rng, self._serial + 1
-        category = rng.choices(self._categories, self._category_weights)[0]
-        area = rng.choice(self._areas)
-        answered = rng.random() < ANSWERED_AT_INTAKE
+        burst = category is not None
+        category = category or rng.choices(self._categories, self._category_weights)[0]
+        area = area or rng.choice(self._areas)
+        # a burst is a run of one real problem: none of it is answered on the spot
+        answered = not burst and rng.random() < ANSWERED_AT_INTAKE
         on_the_spot = {"resolved_at_intake": True, "answer": "Explained the policy on the phone"}
         return (on_the_spot if answered else {}) | {
             "district": self._district,
@@ -97,41 +173,71 @@ def responsive_units(config: DistrictConfig, share: float, rng: random.Random) -
 
 @dataclass
 class Tally:
-    """What happened, for the progress lines and the summary."""
+    """What happened, for the progress bar and the summary."""
 
     sent: int = 0
     accepted: int = 0
     refused: Counter[int] = field(default_factory=Counter)
     errors: int = 0
     assigned: Counter[str] = field(default_factory=Counter)
+    at_intake: int = 0
     triage: int = 0
     signed: int = 0
+    progress: int = 0
+    extensions: int = 0
     resolved: int = 0
     returned: int = 0
     ignored: int = 0
+    feedback: Counter[str] = field(default_factory=Counter)
+    reopened: int = 0
+    burst: int = 0
+    channels: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
     urgencies: Counter[str] = field(default_factory=Counter)
+    hours: Counter[int] = field(default_factory=Counter)
 
-    def line(self, elapsed: float) -> str:
-        """One progress line."""
+    def line(self) -> str:
+        """The counts after the progress bar."""
         return (
-            f"{elapsed:6.1f}s  sent {self.sent}  accepted {self.accepted}"
-            f"  refused {sum(self.refused.values())}  errors {self.errors}"
-            f"  assigned {sum(self.assigned.values())}  triage {self.triage}"
-            f"  signed {self.signed}  resolved {self.resolved}  returned {self.returned}"
-            f"  ignored {self.ignored}"
+            f"sent {self.sent} accepted {self.accepted} signed {self.signed}"
+            f" resolved {self.resolved} feedback {sum(self.feedback.values())}"
+            f" silent {self.ignored} errors {self.errors + sum(self.refused.values())}"
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "accepted": self.accepted,
+            "refused": {str(k): n for k, n in self.refused.items()},
+            "errors": self.errors,
+            "answered_at_intake": self.at_intake,
+            "assigned": dict(self.assigned),
+            "triage": self.triage,
+            "signed": self.signed,
+            "progress": self.progress,
+            "extensions": self.extensions,
+            "resolved": self.resolved,
+            "returned": self.returned,
+            "never_answered": self.ignored,
+            "feedback": dict(self.feedback),
+            "reopened": self.reopened,
+            "burst": self.burst,
+            "channels": dict(self.channels),
+            "categories": dict(self.categories),
+            "urgencies": dict(self.urgencies),
+            "by_hour": {f"{h:02d}": n for h, n in sorted(self.hours.items())},
+        }
 
 
 @dataclass
 class _Tracked:
-    """A ticket the simulated units still have to act on."""
+    """A ticket the simulated units (or feedback group) still have to act on."""
 
     id: str
     seen: int = 0  # assignments seen so far; a new one is a new task
     unit: str | None = None
     act_at: float = 0.0
-    fate: str = ""  # "sign", "resolve", "return"
+    fate: str = ""  # "", "sign", "return", "progress", "extend", "resolve", "feedback"
 
 
 class Simulation:
@@ -143,6 +249,7 @@ class Simulation:
         config: DistrictConfig,
         plan: Plan,
         out: TextIO = sys.stdout,
+        bar: TextIO = sys.stderr,
         token: str | None = None,
     ) -> None:
         self._url = url.rstrip("/")
@@ -151,64 +258,92 @@ class Simulation:
         self._rng = random.Random(plan.seed)
         self._mix = Mix(config, self._rng)
         self.responsive = responsive_units(config, plan.responsive_share, self._rng)
+        self.burst_category, self.burst_area = self._mix.burst_target()
         self.tally = Tally()
         self._tracked: dict[str, _Tracked] = {}
-        self._out = out
+        self._out, self._bar = out, bar
         self._clock: Callable[[], float] = time.monotonic
+        self._shown = -1.0
+        self._stopping = False
 
     def _say(self, text: str) -> None:
         print(text, file=self._out, flush=True)
 
-    async def run(self) -> Tally:
-        """Send for the plan's duration (or count), let the units finish, print the summary."""
+    def _real(self, simulated: float) -> float:
+        """Real seconds for a simulated delay."""
+        return simulated / self._plan.speed
+
+    def _delay(self, mean: float) -> float:
+        """A random real delay around a simulated mean."""
+        return self._real(self._rng.expovariate(1 / mean)) if mean > 0 else 0.0
+
+    def schedule(self) -> list[tuple[float, dict[str, Any], bool]]:
+        """Every request of the run: its simulated time since the start, its body, whether it
+        is one of the burst."""
         plan = self._plan
-        self._say(
-            f"simulate: {plan.rate:g} requests/s for "
-            + (f"{plan.count} requests" if plan.count else f"{plan.duration:g}s")
-            + f" against {self._url}; units that answer: {', '.join(sorted(self.responsive))}"
-        )
+        posts = [(at, self._mix.request(), False) for at in arrivals(plan, self._rng)]
+        low, high = burst_window(plan)
+        for _ in range(plan.burst_size):
+            body = self._mix.request(self.burst_category, self.burst_area)
+            posts.append((self._rng.uniform(low, high), body, True))
+        return sorted(posts, key=lambda p: p[0])
+
+    async def run(self, as_json: bool = False) -> Tally:
+        """Send the day, let the units finish, print the summary."""
+        plan = self._plan
+        posts = self.schedule()
+        if not as_json:
+            self._say(
+                f"simulate: {len(posts)} requests over {plan.hours:g} simulated hours from"
+                f" {_clock_time(plan.start_hour * HOUR)} at {plan.speed:g}x"
+                f" ({plan.real_seconds:.0f}s) against {self._url}; burst of"
+                f" {plan.burst_size} {self.burst_category} in {self.burst_area};"
+                f" units that answer: {', '.join(sorted(self.responsive))}"
+            )
         start = self._clock()
         async with httpx.AsyncClient(
             base_url=self._url, timeout=10, headers=self._headers
         ) as client:
             units = asyncio.create_task(self._play_units(client))
-            progress = asyncio.create_task(self._progress(start))
+            bar = asyncio.create_task(self._progress(start))
             try:
-                await self._send(client, start)
+                await self._send(client, start, posts)
                 settle_until = self._clock() + plan.settle
                 while self._waiting() and self._clock() < settle_until:
                     await asyncio.sleep(plan.poll_every / 2)
             finally:
-                units.cancel()
-                progress.cancel()
-                await asyncio.gather(units, progress, return_exceptions=True)
-        self._say(self.tally.line(self._clock() - start))
-        self._say(self.summary())
+                self._stopping = True
+                bar.cancel()
+                await asyncio.gather(units, bar, return_exceptions=True)
+        self._draw(start, final=True)
+        self._say(json.dumps(self.summary_dict(), indent=2) if as_json else self.summary())
         return self.tally
 
     def _waiting(self) -> bool:
-        return any(t.fate for t in self._tracked.values()) or any(
-            t.unit is None for t in self._tracked.values()
-        )
+        return any(t.fate or t.unit is None for t in self._tracked.values())
 
-    async def _send(self, client: httpx.AsyncClient, start: float) -> None:
-        plan, pending = self._plan, set[asyncio.Task[None]]()
-        next_at = start
-        while True:
-            if plan.count is not None and self.tally.sent >= plan.count:
-                break
-            if plan.count is None and self._clock() - start >= plan.duration:
-                break
-            next_at += self._rng.expovariate(plan.rate)
-            await asyncio.sleep(max(next_at - self._clock(), 0))
+    async def _send(
+        self,
+        client: httpx.AsyncClient,
+        start: float,
+        posts: list[tuple[float, dict[str, Any], bool]],
+    ) -> None:
+        pending = set[asyncio.Task[None]]()
+        for at, body, burst in posts:
+            await asyncio.sleep(max(start + self._real(at) - self._clock(), 0))
             self.tally.sent += 1
-            task = asyncio.create_task(self._post(client, self._mix.request()))
+            hour = int((self._plan.start_hour * HOUR + at) // HOUR) % 24
+            task = asyncio.create_task(self._post(client, body, hour, burst))
             pending.add(task)
             task.add_done_callback(pending.discard)
         if pending:
             await asyncio.gather(*pending)
+        # the day lasts its hours, even when its last call came early
+        await asyncio.sleep(max(start + self._plan.real_seconds - self._clock(), 0))
 
-    async def _post(self, client: httpx.AsyncClient, body: dict[str, Any]) -> None:
+    async def _post(
+        self, client: httpx.AsyncClient, body: dict[str, Any], hour: int, burst: bool
+    ) -> None:
         try:
             response = await client.post("/api/v1/requests", json=body)
         except httpx.HTTPError:
@@ -217,37 +352,69 @@ class Simulation:
         if response.status_code != 201:
             self.tally.refused[response.status_code] += 1
             return
-        self.tally.accepted += 1
-        self.tally.categories[top_category(body["category"])] += 1
-        self.tally.urgencies[body["urgency"]] += 1
+        t = self.tally
+        t.accepted += 1
+        t.burst += burst
+        t.channels[body["channel"]] += 1
+        t.categories[top_category(body["category"])] += 1
+        t.urgencies[body["urgency"]] += 1
+        t.hours[hour] += 1
+        if body.get("resolved_at_intake"):
+            t.at_intake += 1  # answered on the spot: no unit will see it
+            return
         ticket_id = response.json()["id"]
         self._tracked[ticket_id] = _Tracked(ticket_id)
 
     async def _progress(self, start: float) -> None:
         while True:
-            await asyncio.sleep(self._plan.progress_every)
-            self._say(self.tally.line(self._clock() - start))
+            await asyncio.sleep(0.5)
+            self._draw(start)
+
+    def _draw(self, start: float, final: bool = False) -> None:
+        """The progress bar: redrawn in place on a terminal, a line each tenth elsewhere."""
+        done = 1.0 if final else min((self._clock() - start) / self._plan.real_seconds, 1.0)
+        tty = self._bar.isatty()
+        if not tty and not final and done < self._shown + 0.1:
+            return
+        self._shown = done
+        filled = round(done * 30)
+        simulated = self._plan.start_hour * HOUR + done * self._plan.hours * HOUR
+        text = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {done * 100:3.0f}%"
+            f"  {_clock_time(simulated)}  {self.tally.line()}"
+        )
+        end = "\n" if final or not tty else ""
+        print(("\r" if tty else "") + text, end=end, file=self._bar, flush=True)
 
     async def _play_units(self, client: httpx.AsyncClient) -> None:
-        while True:
-            await asyncio.sleep(self._plan.poll_every)
-            for tracked in list(self._tracked.values()):
+        """Every poll, look at each ticket (a few at a time) until told to stop.
+
+        Stopping waits for the pass under way: a move the system made is never left
+        uncounted by a request cancelled before its answer came back.
+        """
+        gate = asyncio.Semaphore(PARALLEL)
+
+        async def step(tracked: _Tracked) -> None:
+            async with gate:
                 try:
                     await self._step(client, tracked)
                 except httpx.HTTPError:
                     self.tally.errors += 1
 
+        while not self._stopping:
+            await asyncio.sleep(self._plan.poll_every)
+            await asyncio.gather(*(step(t) for t in list(self._tracked.values())))
+
     async def _step(self, client: httpx.AsyncClient, tracked: _Tracked) -> None:
-        """Look at one ticket; act for its unit when the time has come."""
-        now = self._clock()
-        if tracked.fate and now < tracked.act_at:
+        """Look at one ticket; act for its unit (or the feedback group) when the time has come."""
+        if tracked.fate and self._clock() < tracked.act_at:
             return
         response = await client.get(f"/api/v1/requests/{tracked.id}")
         if response.status_code != 200:
             return
         ticket = response.json()
         state, unit = ticket["state"], ticket.get("unit_id")
-        if state in ("resolved", "transferred", "transfer-pending"):
+        if state in ("transferred", "transfer-pending"):
             self._tracked.pop(tracked.id, None)
             return
         if state == "triage":
@@ -258,9 +425,10 @@ class Simulation:
         if state == "assigned" and assignments > tracked.seen and unit is not None:
             self._new_task(tracked, unit, assignments)
             return
-        if not tracked.fate or unit != tracked.unit:
-            return
-        await self._act(client, tracked, state)
+        if tracked.fate == "feedback" and state == "resolved":
+            await self._feedback(client, tracked)
+        elif tracked.fate and unit == tracked.unit:
+            await self._act(client, tracked, state)
 
     def _new_task(self, tracked: _Tracked, unit: str, assignments: int) -> None:
         tracked.seen, tracked.unit = assignments, unit
@@ -270,28 +438,83 @@ class Simulation:
             self._tracked.pop(tracked.id, None)
             return
         returns = tracked.seen == 1 and self._rng.random() < self._plan.return_share
-        tracked.fate = "return" if returns else "sign"
-        tracked.act_at = self._clock() + self._rng.expovariate(1 / self._plan.sign_after)
+        self._next(tracked, "return" if returns else "sign", self._plan.sign_after)
+
+    def _next(self, tracked: _Tracked, fate: str, mean: float) -> None:
+        tracked.fate, tracked.act_at = fate, self._clock() + self._delay(mean)
 
     async def _act(self, client: httpx.AsyncClient, tracked: _Tracked, state: str) -> None:
-        path = f"/api/v1/requests/{tracked.id}"
+        plan, rng, path = self._plan, self._rng, f"/api/v1/requests/{tracked.id}"
+        me = {"unit_id": tracked.unit}
         if tracked.fate == "return" and state == "assigned":
-            body = {"unit_id": tracked.unit, "reason": "not ours (simulated)"}
+            body = {**me, "reason": "not ours (simulated)"}
             if (await client.post(f"{path}/return", json=body)).status_code == 200:
                 self.tally.returned += 1
             tracked.fate = ""  # the router owes it a new unit; watch for it
         elif tracked.fate == "sign" and state == "assigned":
-            if (
-                await client.post(f"{path}/ack", json={"unit_id": tracked.unit})
-            ).status_code == 200:
+            if (await client.post(f"{path}/ack", json=me)).status_code == 200:
                 self.tally.signed += 1
-            tracked.fate = "resolve"
-            tracked.act_at = self._clock() + self._rng.expovariate(1 / self._plan.resolve_after)
+            reports = rng.random() < plan.progress_share
+            self._next(
+                tracked,
+                "progress" if reports else "resolve",
+                plan.progress_after if reports else plan.resolve_after,
+            )
+        elif tracked.fate == "progress" and state == "signed-for":
+            body = {**me, "note": "called the citizen, on it (simulated)"}
+            if (await client.post(f"{path}/progress", json=body)).status_code == 200:
+                self.tally.progress += 1
+            if rng.random() < plan.extension_share:
+                self._next(tracked, "extend", plan.progress_after / 4)
+            else:
+                self._next(tracked, "resolve", plan.resolve_after)
+        elif tracked.fate == "extend" and state == "signed-for":
+            await self._extend(client, path, me)
+            self._next(tracked, "resolve", plan.resolve_after)
         elif tracked.fate == "resolve" and state == "signed-for":
-            body = {"unit_id": tracked.unit, "result": "Done (simulated)"}
+            body = {**me, "result": "Done (simulated)"}
             if (await client.post(f"{path}/resolve", json=body)).status_code == 200:
                 self.tally.resolved += 1
+            if rng.random() < plan.feedback_share:
+                self._next(tracked, "feedback", plan.feedback_after)
+            else:
+                self._tracked.pop(tracked.id, None)
+
+    async def _extend(self, client: httpx.AsyncClient, path: str, me: dict[str, Any]) -> None:
+        """The unit asks for a day more; the supervision group approves it."""
+        body = {**me, "reason": "needs another department's help (simulated)", "extra": "1d"}
+        asked = await client.post(f"{path}/extensions", json=body)
+        if asked.status_code != 201:
+            return
+        decided = await client.post(
+            f"{path}/extensions/{asked.json()['id']}/approve", json={"by": "simulated supervisor"}
+        )
+        if decided.status_code == 200:
+            self.tally.extensions += 1
+
+    async def _feedback(self, client: httpx.AsyncClient, tracked: _Tracked) -> None:
+        """The feedback group calls the citizen back; a dissatisfied one may reopen the ticket."""
+        result = _weighted(self._rng, SATISFACTION_WEIGHTS)
+        body = {"result": result, "by": "simulated feedback group"}
+        answer = await client.post(f"/api/v1/requests/{tracked.id}/feedback", json=body)
+        if answer.status_code != 201:
             self._tracked.pop(tracked.id, None)
+            return
+        self.tally.feedback[result] += 1
+        if answer.json().get("reopened"):
+            self.tally.reopened += 1
+            tracked.fate = ""  # routed again: watch for its next unit
+        else:
+            self._tracked.pop(tracked.id, None)
+
+    def summary_dict(self) -> dict[str, Any]:
+        """The summary for machines: the tally, the silent units, the burst's target."""
+        return {
+            **self.tally.as_dict(),
+            "silent_units": sorted(set(self.tally.assigned) - self.responsive),
+            "burst_category": self.burst_category,
+            "burst_area": self.burst_area,
+        }
 
     def summary(self) -> str:
         """The end-of-run report: totals, then the mix and each unit's tasks."""
@@ -300,9 +523,16 @@ class Simulation:
             "summary:",
             f"  requests   sent {t.sent}, accepted {t.accepted}, refused "
             f"{dict(t.refused) or 0}, errors {t.errors}",
+            f"  intake     answered on the spot {t.at_intake}",
             f"  tasks      assigned {sum(t.assigned.values())}, to triage {t.triage},"
-            f" signed for {t.signed}, resolved {t.resolved}, returned {t.returned},"
+            f" signed for {t.signed}, progress reports {t.progress}, extensions"
+            f" {t.extensions}, resolved {t.resolved}, returned {t.returned},"
             f" never answered {t.ignored}",
+            f"  feedback   {_counts(t.feedback)}; reopened {t.reopened}",
+            f"  burst      {t.burst} {self.burst_category} in {self.burst_area}",
+            "  by hour    "
+            + (" ".join(f"{h:02d}:{n}" for h, n in sorted(t.hours.items())) or "none"),
+            "  channels   " + _counts(t.channels),
             "  categories " + _counts(t.categories),
             "  urgencies  " + _counts(t.urgencies),
             "  units      "
@@ -321,9 +551,16 @@ def _counts(counter: Counter[str]) -> str:
     return ", ".join(f"{k} {n}" for k, n in counter.most_common()) or "none"
 
 
-def simulate(url: str, config: DistrictConfig, plan: Plan, token: str | None = None) -> int:
+def _clock_time(seconds: float) -> str:
+    minutes = int(seconds // 60) % (24 * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def simulate(
+    url: str, config: DistrictConfig, plan: Plan, token: str | None = None, as_json: bool = False
+) -> int:
     """Run a simulation; exit 1 if nothing was accepted (a wrong URL or district)."""
-    tally = asyncio.run(Simulation(url, config, plan, token=token).run())
+    tally = asyncio.run(Simulation(url, config, plan, token=token).run(as_json))
     if not tally.accepted:
         print(
             f"simulate: nothing was accepted; is the intake running at {url}, and is the"

@@ -75,8 +75,8 @@ def test_every_dashboard_query_returns_data_after_a_simulated_load(
         [
             HOTLINE, "simulate", "--url", system.api, "--config", str(config),
             "--token", system.admin_token,
-            "--rate", "3", "--duration", "20", "--seed", "7", "--settle", "10",
-            "--progress", "5",
+            "--per-day", "60", "--speed", "4320", "--seed", "7", "--settle", "10",
+            "--responsive", "0.6",
         ],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

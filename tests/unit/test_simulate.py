@@ -1,5 +1,6 @@
 """hotline simulate draws requests the intake accepts, in the district's categories and areas,
-with the hotline's mix; and picks the share of units that answer."""
+with the hotline's mix, over a day shaped like a hotline's with one evening burst; and picks
+the share of units that answer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from hotline.intake.handlers import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.routing import Router
-from hotline.simulate import Mix, responsive_units
+from hotline.simulate import (
+    HOUR,
+    HOURLY,
+    Mix,
+    Plan,
+    Simulation,
+    arrivals,
+    burst_window,
+    responsive_units,
+)
 
 CONFIG = load_config(None)
 
@@ -35,3 +45,37 @@ def test_the_responsive_share_of_units_answers() -> None:
     assert responsive_units(CONFIG, 1.0, random.Random(2)) == set(CONFIG.unit_ids)
     assert len(responsive_units(CONFIG, 0.01, random.Random(2))) == 1
     assert responsive_units(CONFIG, 0.0, random.Random(2)) == set()
+
+
+def test_a_whole_day_has_its_volume_with_morning_and_evening_peaks() -> None:
+    day = arrivals(Plan(per_day=2000), random.Random(3))
+    assert len(day) == 2000 and day == sorted(day)
+    assert day[0] >= 0 and day[-1] < 24 * HOUR
+    hours = Counter(int(at // HOUR) for at in day)
+    night = hours[2] + hours[3] + hours[4]
+    assert hours[9] + hours[10] > 5 * night and hours[19] > hours[15] > hours[3]
+    assert arrivals(Plan(per_day=2000), random.Random(3)) == day, "a seed repeats the day"
+
+
+def test_a_short_run_gets_its_hours_share() -> None:
+    evening = arrivals(Plan(per_day=2400, hours=2, start_hour=19), random.Random(4))
+    share = (HOURLY[19] + HOURLY[20]) / sum(HOURLY)
+    assert len(evening) == round(2400 * share)
+    assert all(0 <= at < 2 * HOUR for at in evening)
+    assert arrivals(Plan(per_day=0), random.Random(4)) == []
+
+
+def test_the_schedule_has_one_burst_of_one_category_in_one_community() -> None:
+    simulation = Simulation("http://127.0.0.1:1", CONFIG, Plan(per_day=200, burst=12, seed=5))
+    posts = simulation.schedule()
+    burst = [body for _, body, in_burst in posts if in_burst]
+    assert len(posts) == 212 and len(burst) == 12
+    assert {b["category"] for b in burst} == {simulation.burst_category}
+    assert {b["location"]["area_code"] for b in burst} == {simulation.burst_area}
+    assert not any(b.get("resolved_at_intake") for b in burst), "a burst is no policy question"
+    community = next(a for a in CONFIG.areas if a.id == simulation.burst_area)
+    assert community.level == "community"
+    low, high = burst_window(Plan())
+    assert all(low <= at < high for at, _, in_burst in posts if in_burst)
+    assert (low, high) == (18 * HOUR, 19 * HOUR)
+    assert Plan(per_day=400).burst_size == 20 and Plan(speed=60).real_seconds == 24 * 60
