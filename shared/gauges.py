@@ -110,6 +110,11 @@ def ticket_gauges(
             .where(Ticket.district == district, Ticket.state.in_(with_unit))
             .group_by(Ticket.unit_id, Ticket.state)
         ).all()
+        levels = session.execute(
+            select(Ticket.unit_id, Ticket.escalation_level, func.count())
+            .where(Ticket.district == district, Ticket.state.in_(with_unit))
+            .group_by(Ticket.unit_id, Ticket.escalation_level)
+        ).all()
         overdue = session.execute(
             select(Ticket.unit_id, SlaClock.clock, func.count(func.distinct(Ticket.id)))
             .join(
@@ -133,6 +138,12 @@ def ticket_gauges(
     late = {(unit, clock.value): 0 for unit in config.unit_ids for clock in Clock}
     late.update({(unit or "none", clock): n for unit, clock, n in overdue})
     samples += [(metrics.TASKS_OVERDUE, (district, u, c), float(n)) for (u, c), n in late.items()]
+    escalated = {(unit, "0"): 0 for unit in config.unit_ids}
+    escalated.update({(unit or "none", str(level)): n for unit, level, n in levels})
+    samples += [
+        (metrics.TASKS_BY_ESCALATION, (district, u, lv), float(n))
+        for (u, lv), n in escalated.items()
+    ]
     samples.append(business_hours(config, now))
     return samples
 

@@ -104,6 +104,12 @@ TIME_TO_SIGN_FOR = Histogram(
     ["district", "unit", "category", "urgency"],
     buckets=SLA_BUCKETS,
 )
+TIME_TO_FIRST_RESPONSE = Histogram(
+    "hotline_time_to_first_response_seconds",
+    "From a task's assignment to the unit's first progress report (its response).",
+    ["district", "unit", "category", "urgency"],
+    buckets=SLA_BUCKETS,
+)
 TIME_TO_RESOLUTION = Histogram(
     "hotline_time_to_resolution_seconds",
     "From the request's intake to the unit finishing it with a result.",
@@ -207,8 +213,13 @@ TASKS_OPEN = Scraped(
 )
 TASKS_OVERDUE = Scraped(
     "hotline_tasks_overdue",
-    "Tasks a unit holds whose clock ran past a rung of its escalation ladder and still runs.",
+    "Tasks a unit holds whose clock is past its deadline and still runs, by clock.",
     ("district", "unit", "clock"),
+)
+TASKS_BY_ESCALATION = Scraped(
+    "hotline_tasks_open_by_escalation_level",
+    "Tasks a unit holds, by the highest escalation level their ticket has reached (0: none).",
+    ("district", "unit", "level"),
 )
 BUSINESS_HOURS = Scraped(
     "hotline_business_hours",
@@ -266,6 +277,7 @@ SCRAPED = (
     TICKETS_OPEN,
     TASKS_OPEN,
     TASKS_OVERDUE,
+    TASKS_BY_ESCALATION,
     BUSINESS_HOURS,
 )
 SNAPSHOTS = Snapshots()

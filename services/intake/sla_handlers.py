@@ -41,7 +41,12 @@ def report_progress(session: Session, ticket_id: str, body: Progress, now: datet
     clocks.stop(session, ticket, [Clock.FIRST_RESPONSE], now)
     history.record(
         session, ticket, EventType.PROGRESS_REPORTED, relay=RELAY, now=now,
-        unit_id=body.unit_id, data={"note": body.note, "first_response": first},
+        unit_id=body.unit_id,
+        data={
+            "note": body.note,
+            "first_response": first,
+            "assigned_at": acted.assignment.assigned_at.isoformat(),
+        },
     )  # fmt: skip
     return acted
 

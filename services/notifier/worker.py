@@ -83,7 +83,7 @@ class NotifierWorker:
             return fire_due(session, datetime.now(UTC), self._config())
 
     def observe(self, values: Iterable[Any]) -> None:
-        """Count events; measure times to sign-for and to resolution from the stream.
+        """Count events; measure times to sign-for, first response and resolution from the stream.
 
         Whether a clock was met or missed is not judged here but where the
         clock stops or fires, in the ledger, so that it counts exactly once.
@@ -108,6 +108,13 @@ class NotifierWorker:
             if kind is EventType.SIGNED_FOR and assigned_at is not None:
                 waited = (at - assigned_at).total_seconds()
                 metrics.TIME_TO_SIGN_FOR.labels(*labels, urgency.value).observe(waited)
+            elif (
+                kind is EventType.PROGRESS_REPORTED
+                and data.get("first_response")
+                and assigned_at is not None
+            ):
+                waited = (at - assigned_at).total_seconds()
+                metrics.TIME_TO_FIRST_RESPONSE.labels(*labels, urgency.value).observe(waited)
             elif kind is EventType.RESOLVED:
                 took = (at - created_at).total_seconds()
                 metrics.TIME_TO_RESOLUTION.labels(*labels, urgency.value).observe(took)

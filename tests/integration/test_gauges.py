@@ -62,6 +62,9 @@ def test_ticket_gauges_follow_a_task_from_assignment_to_overdue_to_signed_for(
     overdue = _values(ticket_gauges(sessions, CONFIG, late), metrics.TASKS_OVERDUE)
     assert overdue[("lunan", "friendship-street", "sign-for")] == 1.0
     assert overdue[("lunan", "friendship-street", "resolution")] == 0.0
+    levels = _values(ticket_gauges(sessions, CONFIG, late), metrics.TASKS_BY_ESCALATION)
+    assert levels[("lunan", "friendship-street", "2")] == 1.0  # the step at the deadline
+    assert levels[("lunan", "xueyuan-street", "0")] == 0.0  # every unit is reported
 
     with sessions.begin() as s:
         intake.sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0 + timedelta(hours=1))

@@ -33,12 +33,18 @@ def _sum(name: str, district: str) -> float | None:
     return REGISTRY.get_sample_value(f"{name}_sum", labels)
 
 
-def test_sign_for_and_resolution_times_are_measured() -> None:
+def test_sign_for_first_response_and_resolution_times_are_measured() -> None:
     district = "metrics-times"
     worker = NotifierWorker(sessionmaker(), lambda: CONFIG, lambda: None)
     worker.observe([_event("signed-for", district, timedelta(minutes=12))])
     worker.observe([_event("resolved", district, timedelta(hours=3)) | {"data": {}}])
+    first = _event("progress-reported", district, timedelta(minutes=40))
+    first["data"] |= {"first_response": True}
+    later = _event("progress-reported", district, timedelta(minutes=90))
+    later["data"] |= {"first_response": False}
+    worker.observe([first, later])
     assert _sum("hotline_time_to_sign_for_seconds", district) == 12 * 60
+    assert _sum("hotline_time_to_first_response_seconds", district) == 40 * 60  # the first only
     assert _sum("hotline_time_to_resolution_seconds", district) == 3 * 3600
 
 
