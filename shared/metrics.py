@@ -125,6 +125,11 @@ SLA_CLOCK_STOPS = Counter(
     "clock is sign-for, first-response or resolution.",
     ["district", "unit", "category", "urgency", "clock", "outcome"],
 )
+HOTSPOTS = Counter(
+    "hotline_hotspots_total",
+    "Hot spots raised: a rule's threshold of requests from one area within one window.",
+    ["district", "category"],
+)
 ESCALATIONS = Counter(
     "hotline_escalations_total",
     "Escalation steps fired because a clock ran out.",

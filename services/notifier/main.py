@@ -9,6 +9,7 @@ import faust
 from sqlalchemy import Engine
 
 from hotline.notifier.handlers import RELAY
+from hotline.notifier.hotspots import HotspotWatch
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.amqp import AmqpPublisher
 from hotline.shared.config_source import ConfigSource
@@ -72,6 +73,7 @@ def build(
     def define(app: faust.App) -> None:
         topic = app.topic(events_topic(config.district), value_serializer="json")
         app.agent(topic, name=f"{config.district}-observe")(observe_events)
+        hotspots.define(app, topic)
 
     runner = StreamRunner(f"hotline-{config.district}-notifier", kafka_url, data_dir, define)
     notify = notify or NotifySettings()
@@ -81,6 +83,7 @@ def build(
         senders=reach, retry=RetryPolicy(max_tries=notify.max_tries),
     )  # fmt: skip
     worker = NotifierWorker(sessions, lambda: source.config, relay.wake)
+    hotspots = HotspotWatch(sessions, lambda: source.config, relay.wake)
 
     def tickets() -> list[Sample]:
         return ticket_gauges(sessions, source.config)

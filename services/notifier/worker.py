@@ -89,6 +89,9 @@ class NotifierWorker:
         clock stops or fires, in the ledger, so that it counts exactly once.
         """
         for value in values:
+            if isinstance(value, dict) and value.get("type") == EventType.HOTSPOT:
+                metrics.EVENTS_CONSUMED.labels(self._district, EventType.HOTSPOT.value).inc()
+                continue  # about an area, not a ticket: nothing to time
             try:
                 kind = EventType(value["type"])
                 unit = value.get("unit_id") or "none"

@@ -523,6 +523,26 @@ class DuplicatePolicy(_Model):
     window: Duration = timedelta(0)
 
 
+class Hotspot(_Model):
+    """An early warning: ``threshold`` requests of ``category`` (or below it) from one area
+    of ``level`` within one ``window`` raise a ``hotspot`` for the supervision group.
+
+    Windows are fixed blocks of ``window`` length (each clock hour for ``1h``); a hot
+    spot is raised once per area and window, when its count reaches the threshold.
+    """
+
+    name: str | None = None
+    category: str
+    level: AreaLevel = AreaLevel.COMMUNITY
+    threshold: int = Field(ge=2, description="requests in one window that make a hot spot")
+    window: Duration = timedelta(hours=1)
+
+    @property
+    def label(self) -> str:
+        """The rule's name, or what it watches."""
+        return self.name or f"{self.category} per {self.level.value}"
+
+
 class DistrictConfig(_Model):
     """A whole district file."""
 
@@ -538,6 +558,7 @@ class DistrictConfig(_Model):
     sla: SlaPolicy = SlaPolicy()
     notifications: NotificationPolicy = NotificationPolicy()
     duplicates: DuplicatePolicy = DuplicatePolicy()
+    hotspots: tuple[Hotspot, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DistrictConfig:
@@ -633,6 +654,11 @@ class DistrictConfig(_Model):
             unit_id = getattr(self.sla, role)
             if unit_id is not None and unit_id not in units:
                 problems.append((("sla", role), f"sla.{role} names unknown unit {unit_id!r}"))
+        for index, hotspot in enumerate(self.hotspots):
+            spot: Loc = ("hotspots", index, "category")
+            problems += self._unknown_categories(spot, "hotspot", (hotspot.category,))
+            if hotspot.window <= timedelta(0):
+                problems.append((("hotspots", index, "window"), "a hotspot window must be > 0s"))
         return problems
 
     def _unknown_areas(

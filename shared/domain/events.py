@@ -32,3 +32,5 @@ class EventType(StrEnum):
     EXTENSION_REFUSED = "extension-refused"
     FEEDBACK_RECORDED = "feedback-recorded"
     REOPENED = "reopened"
+    #: Not about one ticket: many requests of a kind from one area (see domain.hotspots).
+    HOTSPOT = "hotspot"

@@ -61,7 +61,7 @@ def _contact_key(contact: Contact) -> str:
 
 def _notify(
     session: Session,
-    ticket: Ticket,
+    key: str,
     contact: Contact,
     dedup_key: str,
     message: dict[str, Any],
@@ -74,7 +74,7 @@ def _notify(
         "address": contact.address,
     }
     return enqueue_once(
-        session, relay=RELAY, transport=transport, target=target, key=ticket.id,
+        session, relay=RELAY, transport=transport, target=target, key=key,
         dedup_key=dedup_key, payload=payload, now=now,
     )  # fmt: skip
 
@@ -99,7 +99,7 @@ def tell_escalation(
         for contact in unit.contacts if unit is not None else ():
             body = message | {"kind": "escalation", "to_unit": unit_id, "roles": unit_roles}
             key = f"{ticket.id}:{step}:{_contact_key(contact)}"
-            added += _notify(session, ticket, contact, key, body, now)
+            added += _notify(session, ticket.id, contact, key, body, now)
     return added
 
 
@@ -120,4 +120,17 @@ def tell_citizen(
         "resolved_at": now.isoformat(),
     }
     key = f"{ticket.id}:resolved:{ticket.attempt}"
-    return _notify(session, ticket, contact, key, message, now)
+    return _notify(session, ticket.id, contact, key, message, now)
+
+
+def tell_supervision_group(
+    session: Session, config: DistrictConfig, message: dict[str, Any], dedup_key: str
+) -> int:
+    """Enqueue a district-wide warning (a hot spot) to every contact of the supervision group."""
+    group = config.unit(config.sla.supervision_group) if config.sla.supervision_group else None
+    now = datetime.fromisoformat(message["at"])
+    added = 0
+    for contact in group.contacts if group is not None else ():
+        key = f"{dedup_key}:{_contact_key(contact)}"
+        added += _notify(session, config.district, contact, key, message, now)
+    return added

@@ -1,0 +1,57 @@
+"""Hot spots in the domain: which counters a request adds to, windows, and bad rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from hotline.shared.config_file import EXAMPLE, ConfigError, parse_config
+from hotline.shared.domain import hotspots
+
+RULES = """
+hotspots:
+  - {name: food per community, category: supplies.food, level: community, threshold: 3, window: 1h}
+  - {category: supplies, level: street, threshold: 5, window: 30m}
+"""
+CONFIG = parse_config(EXAMPLE.read_text(encoding="utf-8") + RULES, "lunan.yaml")
+COMMUNITY = ("130202001001", "130202001", "130202")
+
+
+def test_a_request_counts_for_each_rule_at_its_level() -> None:
+    assert hotspots.counted_in(CONFIG, "supplies.food", COMMUNITY) == [
+        (0, "130202001001"),
+        (1, "130202001"),
+    ]
+    assert hotspots.counted_in(CONFIG, "supplies.medicine", COMMUNITY) == [(1, "130202001")]
+    assert hotspots.counted_in(CONFIG, "supplies.food", ("130202002", "130202")) == [
+        (1, "130202002")
+    ]  # located at street level only: no community to count
+    assert hotspots.counted_in(CONFIG, "medical", COMMUNITY) == []
+
+
+def test_windows_are_fixed_blocks_and_the_key_names_one() -> None:
+    at = datetime(2026, 11, 24, 9, 41, 7, tzinfo=UTC)
+    start = hotspots.window_start(at, timedelta(hours=1))
+    assert start == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    assert hotspots.window_start(at, timedelta(minutes=30)).minute == 30
+    same = hotspots.dedup_key("lunan", 0, "130202001001", start)
+    later = hotspots.window_start(at + timedelta(hours=1), timedelta(hours=1))
+    assert same != hotspots.dedup_key("lunan", 0, "130202001001", later)
+    message = hotspots.hotspot_message(CONFIG, 0, "130202001001", 3, start, at)
+    assert message["area_name"].startswith("Friendship Street")
+    assert (message["threshold"], message["window_end"]) == (3, "2026-11-24T10:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("rule", "problem"),
+    [
+        ("{category: pets, threshold: 3}", "hotspot names unknown category 'pets'"),
+        ("{category: supplies, threshold: 3, window: 0s}", "window must be > 0s"),
+        ("{category: supplies, threshold: 1}", "greater than or equal to 2"),
+    ],
+)
+def test_a_bad_rule_is_refused_at_its_line(rule: str, problem: str) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8") + f"hotspots:\n  - {rule}\n"
+    with pytest.raises(ConfigError, match=problem):
+        parse_config(text, "lunan.yaml")
