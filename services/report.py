@@ -16,13 +16,10 @@ import os
 import sys
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from hotline.route_replay import default_database_url, missing_ledger
+from hotline.ledger_reader import LedgerUnavailable, reading
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.report import Report, tally
-from hotline.shared.ledger.engine import ledger_check, make_engine, make_sessions
 from hotline.shared.ledger.report import period_tickets
 
 FORMATS = ("md", "csv", "json")
@@ -138,19 +135,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"hotline report: {exc}", file=sys.stderr)
         return 2
     config = load_config(args.config or os.environ.get("HOTLINE_CONFIG"))
-    url = args.database or default_database_url()
-    missing = missing_ledger(url)
-    if missing is not None:
-        print(f"hotline report: {missing}", file=sys.stderr)
-        return 2
-    engine = make_engine(url)
+    low, high = period_bounds(config, start, end)
     try:
-        problem = ledger_check(engine)
-        if problem is not None:
-            print(f"hotline report: {problem}", file=sys.stderr)
-            return 2
-        low, high = period_bounds(config, start, end)
-        with make_sessions(engine)() as session:
+        with reading(args.database) as session:
             report = tally(
                 period_tickets(session, low, high),
                 unit_kinds(config),
@@ -158,14 +145,8 @@ def run(args: argparse.Namespace) -> int:
                 end=end,
                 district=config.district,
             )
-    except SQLAlchemyError as exc:
-        print(
-            f"hotline report: cannot read the ledger at {url} ({type(exc).__name__});"
-            " is it a hotline ledger? (hotline up or the services create it)",
-            file=sys.stderr,
-        )
+    except LedgerUnavailable as exc:
+        print(f"hotline report: {exc}", file=sys.stderr)
         return 2
-    finally:
-        engine.dispose()
     print(render(report, args.format, config.name or config.district))
     return 0

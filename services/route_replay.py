@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.ledger_reader import LedgerUnavailable, reading
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import (
@@ -31,7 +30,6 @@ from hotline.shared.domain.routing import (
     unit_outcome,
 )
 from hotline.shared.ledger import dispatch
-from hotline.shared.ledger.engine import ledger_check, make_engine, make_sessions
 from hotline.shared.ledger.schema import Event, Ticket
 
 #: The events that say where the router first sent a ticket.
@@ -146,21 +144,6 @@ def _replay_batch(session: Session, router: Router, batch: list[Ticket], tally: 
         tally.add(ticket.id, firsts.get(ticket.id), decision.outcome)
 
 
-def default_database_url() -> str:
-    """The ledger to read: HOTLINE_DATABASE_URL, else the one ``hotline up`` keeps in var/."""
-    return os.environ.get("HOTLINE_DATABASE_URL") or f"sqlite:///{Path('var/ledger.sqlite')}"
-
-
-def missing_ledger(url: str) -> str | None:
-    """Why a SQLite ledger file cannot be read (it is not there), else None.
-
-    Opening a missing file would create an empty one and report nothing.
-    """
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        return f"no ledger at {url} (set --database or HOTLINE_DATABASE_URL)"
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
     """Replay the ledger under ``--config`` and print the tally; 2 when it cannot be read."""
     router = Router(load_config(args.config))
@@ -172,21 +155,12 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    url = args.database or default_database_url()
-    missing = missing_ledger(url)
-    if missing is not None:
-        print(f"hotline: {missing}", file=sys.stderr)
-        return 2
-    engine = make_engine(url)
     try:
-        problem = ledger_check(engine)
-        if problem is not None:
-            print(f"hotline: {problem}", file=sys.stderr)
-            return 2
-        with make_sessions(engine)() as session:
+        with reading(args.database) as session:
             tally = replay(session, router, since, args.examples, progress=not args.json)
-    finally:
-        engine.dispose()
+    except LedgerUnavailable as exc:
+        print(f"hotline: {exc}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps(tally.as_dict(), ensure_ascii=False, indent=2))
     else:
