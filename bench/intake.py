@@ -19,57 +19,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench.pipeline import _body, _cpu_seconds, _percentile
+from bench.pipeline import _cpu_seconds, _percentile, closed_loop
 from tests.harness import System, create_database, drop_database, start_embedded, start_production
-
-
-async def hammer(system: System, clients: int, seconds: float) -> tuple[list[float], int]:
-    """Post from ``clients`` callers for ``seconds``; each answer's latency, and the failures."""
-    latencies: list[float] = []
-    failures = 0
-    stop_at = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=system.api, timeout=30, limits=limits, headers=system.headers
-    ) as client:
-
-        async def caller(k: int) -> None:
-            nonlocal failures
-            n = k
-            while time.monotonic() < stop_at:
-                n += clients
-                t0 = time.perf_counter()
-                try:
-                    answer = await client.post("/api/v1/requests", json=_body(system, n))
-                except httpx.HTTPError:
-                    failures += 1
-                    continue
-                if answer.status_code == 201:
-                    latencies.append((time.perf_counter() - t0) * 1000)
-                else:
-                    failures += 1
-
-        await asyncio.gather(*(caller(k) for k in range(clients)))
-    return latencies, failures
 
 
 def measure(name: str, system: System, clients: list[int], seconds: float) -> None:
     pid = next(iter(system.procs.values())).popen.pid  # type: ignore[union-attr]
-    asyncio.run(hammer(system, 4, 2))  # warm up connections and the ledger
+    asyncio.run(closed_loop(system, 4, 2))  # warm up connections and the ledger
     for count in clients:
         cpu0 = _cpu_seconds(pid)
         wall0 = time.monotonic()
-        latencies, failures = asyncio.run(hammer(system, count, seconds))
+        latencies = [a.latency_ms for a in asyncio.run(closed_loop(system, count, seconds))]
         wall = time.monotonic() - wall0
         cpu = _cpu_seconds(pid) - cpu0
         done = len(latencies)
         print(
             f"{name}, {count} clients: {done / wall:.0f} requests/s, POST p50"
             f" {_percentile(latencies, 50):.0f} ms, p99 {_percentile(latencies, 99):.0f} ms,"
-            f" max {max(latencies):.0f} ms; intake CPU {cpu / done * 1000:.1f} ms per request"
-            + (f"; {failures} failed" if failures else ""),
+            f" max {max(latencies):.0f} ms; intake CPU {cpu / done * 1000:.1f} ms per request",
             flush=True,
         )
 

@@ -21,6 +21,7 @@ import statistics
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -116,9 +117,18 @@ async def offered_rate(system: System, rate: float, seconds: float) -> dict[str,
     return started
 
 
-async def closed_loop(system: System, clients: int, seconds: float) -> dict[str, float]:
-    """``clients`` callers, each posting as soon as the last answer came."""
-    started: dict[str, float] = {}
+@dataclass(frozen=True)
+class Accepted:
+    """A request the intake took: its ticket, when it was posted, how long the answer took."""
+
+    ticket_id: str
+    posted_at: float
+    latency_ms: float
+
+
+async def closed_loop(system: System, clients: int, seconds: float) -> list[Accepted]:
+    """``clients`` callers, each posting as soon as the last answer came, for ``seconds``."""
+    accepted: list[Accepted] = []
     errors = 0
     stop_at = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -138,14 +148,15 @@ async def closed_loop(system: System, clients: int, seconds: float) -> dict[str,
                     errors += 1
                     continue
                 if answer.status_code == 201:
-                    started[answer.json()["id"]] = t0
+                    took = (time.monotonic() - t0) * 1000
+                    accepted.append(Accepted(answer.json()["id"], t0, took))
                 else:
                     errors += 1
 
         await asyncio.gather(*(caller(k) for k in range(clients)))
     if errors:
         print(f"  {errors} requests refused, dropped or timed out", flush=True)
-    return started
+    return accepted
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -200,7 +211,9 @@ def measure(name: str, system: System, rates: list[float], seconds: float, clien
                 flush=True,
             )
         before = {n: _cpu_seconds(pid) for n, pid in pids.items()}
-        started = asyncio.run(closed_loop(system, clients, seconds))
+        started = {
+            a.ticket_id: a.posted_at for a in asyncio.run(closed_loop(system, clients, seconds))
+        }
         receipts.wait_for(set(started), within=300)
         delivered = [receipts.arrived[t] for t in started if t in receipts.arrived]
         span = max(delivered) - min(started.values())
