@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 
@@ -37,6 +37,7 @@ from hotline.shared.domain.access import STAFF, Principal, Role
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.ticket import WITH_UNIT, State
+from hotline.shared.ledger.group_commit import GroupCommit
 from hotline.shared.ledger.schema import Assignment, Event, Ticket
 from hotline.shared.metrics import top_category
 
@@ -84,18 +85,22 @@ class IntakeContext:
     sessions: sessionmaker[Session]
     source: ConfigSource
     wake_relay: Callable[[], None]
+    writer: GroupCommit = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = GroupCommit(self.sessions, after_commit=self.wake_relay)
 
 
 def in_transaction(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
+    """Run a read in a transaction of its own."""
     with ctx.sessions.begin() as session:
         return work(session, datetime.now(UTC))
 
 
 async def run_and_wake(ctx: IntakeContext, work: Callable[[Session, datetime], T]) -> T:
-    """Run a handler in one transaction off the event loop, then let the relay publish."""
-    result = await asyncio.to_thread(in_transaction, ctx, work)
-    ctx.wake_relay()
-    return result
+    """Run a handler's writes off the event loop, committed with whatever else is being
+    written at the moment (see ``GroupCommit``); the relay publishes after the commit."""
+    return await ctx.writer.run(work)
 
 
 def _assignment_out(a: Assignment) -> AssignmentOut:

@@ -147,7 +147,6 @@ def submit(
         place=router.areas.community(router.areas.locate(loc.area_code, loc.lat, loc.lon)),
     )
     session.add(ticket)
-    session.flush()  # the ticket row must exist before the rows that refer to it
     history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
     if request.resolved_at_intake:
         _resolve_at_intake(session, ticket, request.answer or "", now)
