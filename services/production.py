@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 
@@ -10,7 +9,7 @@ from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
 from hotline.shared.config_source import ConfigSource
-from hotline.shared.host import Service, run
+from hotline.shared.host import Service, serve
 from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
@@ -44,8 +43,6 @@ def run_service(name: str, host: str, port: int) -> int:
             print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)
 
         watcher = Service("config", loops=[source.watch])
-        asyncio.run(
-            run([service, watcher], listener=listener, title=f"Hotline {name}", on_ready=ready)
-        )
+        serve([service, watcher], listener=listener, title=f"Hotline {name}", on_ready=ready)
     engine.dispose()
     return 0

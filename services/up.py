@@ -8,7 +8,6 @@ Tansu keeps its streams in memory; what it forgets, the ledger re-drives.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import tempfile
 from datetime import UTC, datetime
@@ -20,7 +19,7 @@ from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
 from hotline.shared.config_source import ConfigSource
-from hotline.shared.host import Service, run
+from hotline.shared.host import Service, serve
 from hotline.shared.ledger import tokens
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.listener import listen
@@ -107,7 +106,7 @@ def run_embedded(config_path: str | None, host: str, port: int, data_dir: Path) 
                     flush=True,
                 )
 
-            asyncio.run(run(services, listener=listener, title="Hotline dispatch", on_ready=ready))
+            serve(services, listener=listener, title="Hotline dispatch", on_ready=ready)
         engine.dispose()
     print("hotline: stopped", flush=True)
     return 0
