@@ -664,8 +664,11 @@ class DistrictConfig(_Model):
     def _unknown_areas(
         self, loc: Loc, where: str, codes: tuple[str, ...], areas: set[str]
     ) -> list[tuple[Loc, str]]:
-        if not self.areas:
-            return []
+        """Each code that no area of the file has, even when the file lists no areas at all.
+
+        A file without areas is not a licence to name any code: a rule matching an
+        unlisted area could never see a request located there, so it is a typo.
+        """
         return [
             (loc, f"{where} names unknown area {code!r}") for code in codes if code not in areas
         ]

@@ -88,3 +88,40 @@ def test_bad_durations(text: str) -> None:
 def test_a_duration_of_the_wrong_type_is_a_clear_error(value: object) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(value)
+
+
+NO_AREAS = """\
+district: bare
+name: A district file that lists no areas
+categories:
+  - {id: consult, name: Questions}
+units:
+  - id: desk
+    name: The only desk
+    areas: ["42"]
+    contacts: [{channel: sms, address: "+86-315-0000000"}]
+routes:
+  - {name: a typo, match: {area: "999"}, unit: desk}
+"""
+
+
+def test_a_file_without_areas_may_not_name_one() -> None:
+    """No areas is no licence: each code the file names is refused at its own line."""
+    lines = NO_AREAS.splitlines()
+    with pytest.raises(ConfigError) as caught:
+        parse_config(NO_AREAS, "bare.yaml")
+    report = str(caught.value).splitlines()
+    unit_line = next(i for i, t in enumerate(lines, 1) if 'areas: ["42"]' in t)
+    route_line = next(i for i, t in enumerate(lines, 1) if '"999"' in t)
+    assert f"bare.yaml:{unit_line}: units.0.areas: unit 'desk' names unknown area '42'" in report
+    assert (
+        f"bare.yaml:{route_line}: routes.0.match.area: route 'a typo' names unknown area '999'"
+        in report
+    )
+
+
+def test_a_file_without_areas_that_names_none_loads() -> None:
+    """Areas stay optional: a district may route on category alone."""
+    text = NO_AREAS.replace('    areas: ["42"]\n', "").replace('match: {area: "999"}', "match: {}")
+    config = parse_config(text, "bare.yaml")
+    assert config.areas == ()
