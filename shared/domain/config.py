@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import date, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,20 +20,48 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
-from hotline.shared.domain.durations import parse_duration
+from hotline.shared.domain.durations import DURATION_PATTERN, format_duration, parse_duration
 from hotline.shared.domain.ticket import Channel, Urgency
 
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DISTRICT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+#: A duration as a file writes it (``90s``, ``2h``, ``1h30m``) or a number of seconds. The
+#: schema says so itself: pydantic's own (ISO 8601, ``PT2H``) is not what the loader reads.
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a duration: 90s, 10m, 2h, 1d, 1h30m, or a number of seconds",
+        }
+    ),
+]
+
+_HH_MM = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?"
+#: A local time as pydantic reads it from text: ``08:30`` (seconds and an offset optional).
+_TIME = rf"^{_HH_MM}(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+#: A daily window as ``TimeWindow`` reads it from text: ``22:00-06:00``.
+_WINDOW = rf"^\s*{_HH_MM}\s*-\s*{_HH_MM}\s*$"
+
+#: A time of day; the schema takes ``08:30`` as the loader does, not only ``08:30:00``.
+ClockTime = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": _TIME, "description": "a time of day: HH:MM"}),
+]
 
 #: A rule's target that means "the unit serving the request's most specific area".
 AREA_OWNER = "area-owner"
@@ -44,10 +72,28 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+class _OneOrManySchema:
+    """Schema of a list that a file may also write as its single item.
+
+    The loader takes ``category: medical`` for ``category: [medical]``; the
+    published schema must take it too, or an editor flags every short form.
+    """
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        many = handler(core_schema)
+        return {"anyOf": [many["items"], many]}
+
+
 #: Where in the file a problem is: keys and list indexes, as pydantic reports them.
 Loc = tuple[str | int, ...]
 
-OneOrMany = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+_T = TypeVar("_T")
+
+#: A list of ``_T``, or one ``_T`` standing for the list of it.
+OneOrManyOf = Annotated[tuple[_T, ...], BeforeValidator(_one_or_many), _OneOrManySchema()]
+OneOrMany = OneOrManyOf[str]
 
 
 class _Model(BaseModel):
@@ -160,8 +206,8 @@ class Hours(_Model):
     """Opening hours: the days and the daily window (``close`` before ``open`` spans midnight)."""
 
     days: tuple[Weekday, ...] = WORKDAYS
-    open: time = time(8, 30)
-    close: time = time(17, 30)
+    open: ClockTime = time(8, 30)
+    close: ClockTime = time(17, 30)
 
 
 class UnitKind(StrEnum):
@@ -206,8 +252,19 @@ class Unit(_Model):
 class TimeWindow(_Model):
     """A daily window, ``"22:00-06:00"`` style; it may span midnight."""
 
-    start: time
-    end: time
+    start: ClockTime
+    end: ClockTime
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The object form, and the ``"22:00-06:00"`` text that files use."""
+        written = handler.resolve_ref_schema(handler(core_schema))
+        return {
+            "anyOf": [{"type": "string", "pattern": _WINDOW}, written],
+            "description": written.get("description", ""),
+        }
 
     @model_validator(mode="before")
     @classmethod
@@ -239,15 +296,10 @@ class Match(_Model):
 
     category: OneOrMany = ()
     area: OneOrMany = ()
-    urgency: tuple[Urgency, ...] = ()
-    channel: tuple[Channel, ...] = ()
+    urgency: OneOrManyOf[Urgency] = ()
+    channel: OneOrManyOf[Channel] = ()
     hours: HoursCondition | None = None
     time: TimeWindow | None = None
-
-    @field_validator("urgency", "channel", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return _one_or_many(value)
 
 
 class Route(_Model):
@@ -352,7 +404,7 @@ class LadderStep(_Model):
     name: str = Field(min_length=1, max_length=100)
     at: Fraction | None = None
     after: Duration | None = None
-    tell: Annotated[tuple[Role, ...], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    tell: OneOrManyOf[Role] = Field(min_length=1)
     repeat_every: Duration | None = None
 
     @model_validator(mode="after")
@@ -714,3 +766,54 @@ class DistrictConfig(_Model):
     def zone(self) -> ZoneInfo:
         """The district's time zone: business hours and time windows are local times."""
         return ZoneInfo(self.timezone)
+
+
+def _as_written(value: Any) -> Any:
+    """A default value in the form a district file writes it (``2h``, ``08:30``, ``22:00-06:00``).
+
+    The loader reads these forms; pydantic would show ``PT2H`` and ``08:30:00``,
+    which a person copying a default from the schema into a file would have refused.
+    """
+    if isinstance(value, TimeWindow):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return {
+            field.alias or name: _as_written(getattr(value, name))
+            for name, field in type(value).model_fields.items()
+        }
+    if isinstance(value, dict):
+        return {_as_written(k): _as_written(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_as_written(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, time):
+        plain = not (value.second or value.microsecond or value.tzinfo)
+        return value.strftime("%H:%M") if plain else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _DistrictSchema(GenerateJsonSchema):
+    """Pydantic's schema, but with each default shown in the district file's own form."""
+
+    def encode_default(self, dft: Any) -> Any:
+        """Encode a field's default as the file would write it."""
+        return super().encode_default(_as_written(dft))
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) of a district file.
+
+    It must take every file the loader takes, short forms included, so that an
+    editor or a CI check that uses it flags only real mistakes. It is looser
+    than the loader where the loader checks across the file (unknown names,
+    ladders that climb): those are what ``hotline config check`` is for.
+    """
+    schema = DistrictConfig.model_json_schema(by_alias=True, schema_generator=_DistrictSchema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Hotline district file"
+    return schema

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
-from hotline.shared.domain.durations import parse_duration
+from hotline.shared.domain.durations import format_duration, parse_duration
 
 TEXT = EXAMPLE.read_text(encoding="utf-8")
 
@@ -125,3 +125,13 @@ def test_a_file_without_areas_that_names_none_loads() -> None:
     text = NO_AREAS.replace('    areas: ["42"]\n', "").replace('match: {area: "999"}', "match: {}")
     config = parse_config(text, "bare.yaml")
     assert config.areas == ()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (90, "1m30s"), (7200, "2h"), (86400, "1d"), (5400, "1h30m"), (1.5, "1.5s")],
+)
+def test_a_duration_is_written_as_a_file_writes_it(seconds: float, text: str) -> None:
+    """The schema shows defaults this way, so each must read back as the same duration."""
+    assert format_duration(timedelta(seconds=seconds)) == text
+    assert parse_duration(text) == timedelta(seconds=seconds)
