@@ -1,5 +1,6 @@
 """District files: the example is valid; broken ones are refused with line and reason."""
 
+import subprocess
 from datetime import timedelta
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.durations import format_duration, parse_duration
+from tests.harness import HOTLINE
 
 TEXT = EXAMPLE.read_text(encoding="utf-8")
 
@@ -135,3 +137,41 @@ def test_a_duration_is_written_as_a_file_writes_it(seconds: float, text: str) ->
     """The schema shows defaults this way, so each must read back as the same duration."""
     assert format_duration(timedelta(seconds=seconds)) == text
     assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+def _config_check(path: Path) -> subprocess.CompletedProcess[str]:
+    """``hotline config check`` as a dispatcher or a CI step runs it: the real console script."""
+    return subprocess.run(
+        [HOTLINE, "config", "check", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_config_check_exits_1_on_a_broken_reference_naming_file_and_line(
+    tmp_path: Path,
+) -> None:
+    broken = TEXT.replace("unit: transport-team", "unit: nobody")
+    line = next(i for i, t in enumerate(broken.splitlines(), 1) if "unit: nobody" in t)
+    path = tmp_path / "broken.yaml"
+    path.write_text(broken, encoding="utf-8")
+    run = _config_check(path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert f"{path}:{line}: routes." in run.stderr
+    assert "unknown unit 'nobody'" in run.stderr
+    assert "ok:" not in run.stdout
+
+
+def test_config_check_exits_0_when_there_are_only_warnings(tmp_path: Path) -> None:
+    """A unit nobody can reach is worth saying, not worth refusing the file for."""
+    silent = TEXT.replace('    contacts: [{channel: phone, address: "+86-315-2863000"}]\n', "")
+    assert silent != TEXT
+    path = tmp_path / "silent.yaml"
+    path.write_text(silent, encoding="utf-8")
+    run = _config_check(path)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"{path}: warning: unit 'transport-team' has no contact" in run.stdout
+    assert f"{path}: ok: district lunan" in run.stdout
+    assert "1 warnings" in run.stdout
