@@ -57,9 +57,52 @@ _TIME = rf"^{_HH_MM}(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
 #: A daily window as ``TimeWindow`` reads it from text: ``22:00-06:00``.
 _WINDOW = rf"^\s*{_HH_MM}\s*-\s*{_HH_MM}\s*$"
 
-#: A time of day; the schema takes ``08:30`` as the loader does, not only ``08:30:00``.
+
+def _clock_digits(value: Any) -> list[int] | None:
+    """The hours, minutes (and seconds) of the unquoted ``8:30`` that YAML 1.1 read as ``value``.
+
+    YAML 1.1 takes ``8:30`` for the base-60 integer 8 * 60 + 30 = 510, and ``8:30:00``
+    for 8 * 3600 + 30 * 60; the base-60 digits of the number give back what the file said.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    digits: list[int] = []
+    while value:
+        value, digit = divmod(value, 60)
+        digits.insert(0, digit)
+    return digits if len(digits) in (2, 3) and digits[0] < 24 else None
+
+
+def _not_a_number(value: Any, what: str, example: str) -> None:
+    """Refuse a number where text is expected, saying to quote it as in ``example``.
+
+    Pydantic would read 510 as 510 seconds after midnight (00:08:30 UTC), so an
+    unquoted ``open: 8:30`` would load without a word and open the office at 00:08.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    digits = _clock_digits(value)
+    if digits is None:
+        why = f"not the number {value}"
+    else:
+        written = ":".join([str(digits[0]), *(f"{d:02d}" for d in digits[1:])])
+        why = f"YAML reads an unquoted {written} as the number {value}"
+    raise ValueError(f'{what} is text: quote it, as in "{example}" ({why})')
+
+
+def _clock_time(value: Any) -> Any:
+    """A time of day as the file wrote it; a number (an unquoted ``8:30``) is refused."""
+    digits = _clock_digits(value)
+    example = ":".join(f"{d:02d}" for d in digits) if digits else "08:30"
+    _not_a_number(value, "a time of day", example)
+    return value
+
+
+#: A time of day, written as text; the schema takes ``08:30`` as the loader does, not only
+#: ``08:30:00``, and neither takes a number.
 ClockTime = Annotated[
     time,
+    BeforeValidator(_clock_time),
     WithJsonSchema({"type": "string", "pattern": _TIME, "description": "a time of day: HH:MM"}),
 ]
 
@@ -269,6 +312,7 @@ class TimeWindow(_Model):
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, data: Any) -> Any:
+        _not_a_number(data, "a time window", "22:00-06:00")
         if isinstance(data, str):
             start, sep, end = data.partition("-")
             if not sep:

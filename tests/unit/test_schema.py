@@ -121,6 +121,7 @@ def test_the_readme_snippets_pass_the_schema(schema: dict[str, Any]) -> None:
         ("tell: unit}", "tell: everyone}", "tell"),
         ('"08:30-12:00"', '"08:30 to 12:00"', "sla/working_time/hours/0"),
         ('open: "08:30"', 'open: "8.30am"', "business_hours/open"),
+        ('open: "08:30"', "open: 8:30", "business_hours/open"),  # YAML 1.1 reads 510
         ("window: 0s", "window: PT0S", "duplicates/window"),  # ISO 8601: parse_duration refuses
         ("repeat_every: 1h}", "repeat_every: -5}", "repeat_every"),
         (
