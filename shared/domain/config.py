@@ -355,13 +355,11 @@ class Route(_Model):
     the unit that must act goes on.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     name: str
     match: Match = Match()
     unit: str | None = None
     pool: tuple[str, ...] = ()
-    observe: bool = Field(default=False, alias="continue")
+    observe: bool = Field(default=False, alias="continue")  # files say continue, and only that
 
     @model_validator(mode="after")
     def _one_target(self) -> Route:

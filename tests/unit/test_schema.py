@@ -18,8 +18,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from hotline.shared.config_file import ConfigError, parse_config
+from hotline.shared.domain import config as config_model
 from hotline.shared.domain.config import DistrictConfig
 from tests.harness import HOTLINE
 
@@ -123,6 +125,8 @@ def test_the_readme_snippets_pass_the_schema(schema: dict[str, Any]) -> None:
         ('open: "08:30"', 'open: "8.30am"', "business_hours/open"),
         ('open: "08:30"', "open: 8:30", "business_hours/open"),  # YAML 1.1 reads 510
         ("window: 0s", "window: PT0S", "duplicates/window"),  # ISO 8601: parse_duration refuses
+        # A route says continue; the model's own name for it is not a second spelling.
+        ("office, continue: true}", "office, observe: true}", "routes/0"),
         ("repeat_every: 1h}", "repeat_every: -5}", "repeat_every"),
         (
             "reopen_on_dissatisfied: true",
@@ -154,3 +158,32 @@ def test_each_default_the_schema_shows_reads_back_as_itself(schema: dict[str, An
         assert _problems(schema, written) == [], key
         same = DistrictConfig.model_validate(written) == DistrictConfig.model_validate(smallest)
         assert same, key
+
+
+def _objects(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each object the schema describes, by model name: its own schema with ``properties``."""
+    found = {"DistrictConfig": schema}
+    for name, definition in schema["$defs"].items():
+        forms = [definition, *definition.get("anyOf", [])]  # TimeWindow: text or an object
+        found.update((name, form) for form in forms if "properties" in form)
+    return found
+
+
+def test_each_object_takes_the_names_the_loader_takes(schema: dict[str, Any]) -> None:
+    """Field for field, the schema and the loader take the same keys, and one name for each:
+    a route says ``continue``, and neither takes the model's own name ``observe`` for it."""
+    objects = _objects(schema)
+    models = {
+        name: model
+        for name, model in vars(config_model).items()
+        if isinstance(model, type) and issubclass(model, BaseModel) and name in objects
+    }
+    assert {"DistrictConfig", "Route", "TimeWindow", "Hours"} <= set(models)
+    assert set(models) == set(objects)
+    for name, model in models.items():
+        keys = {field.alias or key for key, field in model.model_fields.items()}
+        assert set(objects[name]["properties"]) == keys, name
+        assert objects[name].get("additionalProperties") is False, name
+        assert not model.model_config.get("populate_by_name"), name
+        assert not model.model_config.get("validate_by_name"), name
+    assert "continue" in objects["Route"]["properties"]
