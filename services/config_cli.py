@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from hotline.intake.schemas import NewRequest
 from hotline.shared.config_file import load_config
-from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.config import json_schema
 from hotline.shared.domain.lint import lint
 from hotline.shared.domain.routing import Decision, Router, RouteRequest
 
@@ -37,10 +37,7 @@ def config_check(args: argparse.Namespace) -> int:
 
 def config_schema(_: argparse.Namespace) -> int:
     """Print the JSON Schema of a district file (for editors and CI checks)."""
-    schema = DistrictConfig.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "Hotline district file"
-    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
 
 

@@ -12,7 +12,7 @@ import itertools
 import re
 from datetime import date, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -20,20 +20,91 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
-from hotline.shared.domain.durations import parse_duration
+from hotline.shared.domain.durations import DURATION_PATTERN, format_duration, parse_duration
 from hotline.shared.domain.ticket import Channel, Urgency
 
 _ID = r"^[a-z0-9][a-z0-9_-]*$"
 _DISTRICT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+#: A duration as a file writes it (``90s``, ``2h``, ``1h30m``) or a number of seconds. The
+#: schema says so itself: pydantic's own (ISO 8601, ``PT2H``) is not what the loader reads.
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": DURATION_PATTERN},
+                {"type": "number", "minimum": 0},
+            ],
+            "description": "a duration: 90s, 10m, 2h, 1d, 1h30m, or a number of seconds",
+        }
+    ),
+]
+
+_HH_MM = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?"
+#: A local time as pydantic reads it from text: ``08:30`` (seconds and an offset optional).
+_TIME = rf"^{_HH_MM}(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+#: A daily window as ``TimeWindow`` reads it from text: ``22:00-06:00``.
+_WINDOW = rf"^\s*{_HH_MM}\s*-\s*{_HH_MM}\s*$"
+
+
+def _clock_digits(value: Any) -> list[int] | None:
+    """The hours, minutes (and seconds) of the unquoted ``8:30`` that YAML 1.1 read as ``value``.
+
+    YAML 1.1 takes ``8:30`` for the base-60 integer 8 * 60 + 30 = 510, and ``8:30:00``
+    for 8 * 3600 + 30 * 60; the base-60 digits of the number give back what the file said.
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return None
+    digits: list[int] = []
+    while value:
+        value, digit = divmod(value, 60)
+        digits.insert(0, digit)
+    return digits if len(digits) in (2, 3) and digits[0] < 24 else None
+
+
+def _not_a_number(value: Any, what: str, example: str) -> None:
+    """Refuse a number where text is expected, saying to quote it as in ``example``.
+
+    Pydantic would read 510 as 510 seconds after midnight (00:08:30 UTC), so an
+    unquoted ``open: 8:30`` would load without a word and open the office at 00:08.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return
+    digits = _clock_digits(value)
+    if digits is None:
+        why = f"not the number {value}"
+    else:
+        written = ":".join([str(digits[0]), *(f"{d:02d}" for d in digits[1:])])
+        why = f"YAML reads an unquoted {written} as the number {value}"
+    raise ValueError(f'{what} is text: quote it, as in "{example}" ({why})')
+
+
+def _clock_time(value: Any) -> Any:
+    """A time of day as the file wrote it; a number (an unquoted ``8:30``) is refused."""
+    digits = _clock_digits(value)
+    example = ":".join(f"{d:02d}" for d in digits) if digits else "08:30"
+    _not_a_number(value, "a time of day", example)
+    return value
+
+
+#: A time of day, written as text; the schema takes ``08:30`` as the loader does, not only
+#: ``08:30:00``, and neither takes a number.
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock_time),
+    WithJsonSchema({"type": "string", "pattern": _TIME, "description": "a time of day: HH:MM"}),
+]
 
 #: A rule's target that means "the unit serving the request's most specific area".
 AREA_OWNER = "area-owner"
@@ -44,10 +115,28 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+class _OneOrManySchema:
+    """Schema of a list that a file may also write as its single item.
+
+    The loader takes ``category: medical`` for ``category: [medical]``; the
+    published schema must take it too, or an editor flags every short form.
+    """
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        many = handler(core_schema)
+        return {"anyOf": [many["items"], many]}
+
+
 #: Where in the file a problem is: keys and list indexes, as pydantic reports them.
 Loc = tuple[str | int, ...]
 
-OneOrMany = Annotated[tuple[str, ...], BeforeValidator(_one_or_many)]
+_T = TypeVar("_T")
+
+#: A list of ``_T``, or one ``_T`` standing for the list of it.
+OneOrManyOf = Annotated[tuple[_T, ...], BeforeValidator(_one_or_many), _OneOrManySchema()]
+OneOrMany = OneOrManyOf[str]
 
 
 class _Model(BaseModel):
@@ -160,8 +249,8 @@ class Hours(_Model):
     """Opening hours: the days and the daily window (``close`` before ``open`` spans midnight)."""
 
     days: tuple[Weekday, ...] = WORKDAYS
-    open: time = time(8, 30)
-    close: time = time(17, 30)
+    open: ClockTime = time(8, 30)
+    close: ClockTime = time(17, 30)
 
 
 class UnitKind(StrEnum):
@@ -206,12 +295,24 @@ class Unit(_Model):
 class TimeWindow(_Model):
     """A daily window, ``"22:00-06:00"`` style; it may span midnight."""
 
-    start: time
-    end: time
+    start: ClockTime
+    end: ClockTime
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The object form, and the ``"22:00-06:00"`` text that files use."""
+        written = handler.resolve_ref_schema(handler(core_schema))
+        return {
+            "anyOf": [{"type": "string", "pattern": _WINDOW}, written],
+            "description": written.get("description", ""),
+        }
 
     @model_validator(mode="before")
     @classmethod
     def _from_text(cls, data: Any) -> Any:
+        _not_a_number(data, "a time window", "22:00-06:00")
         if isinstance(data, str):
             start, sep, end = data.partition("-")
             if not sep:
@@ -239,15 +340,10 @@ class Match(_Model):
 
     category: OneOrMany = ()
     area: OneOrMany = ()
-    urgency: tuple[Urgency, ...] = ()
-    channel: tuple[Channel, ...] = ()
+    urgency: OneOrManyOf[Urgency] = ()
+    channel: OneOrManyOf[Channel] = ()
     hours: HoursCondition | None = None
     time: TimeWindow | None = None
-
-    @field_validator("urgency", "channel", mode="before")
-    @classmethod
-    def _listify(cls, value: Any) -> Any:
-        return _one_or_many(value)
 
 
 class Route(_Model):
@@ -259,13 +355,11 @@ class Route(_Model):
     the unit that must act goes on.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     name: str
     match: Match = Match()
     unit: str | None = None
     pool: tuple[str, ...] = ()
-    observe: bool = Field(default=False, alias="continue")
+    observe: bool = Field(default=False, alias="continue")  # files say continue, and only that
 
     @model_validator(mode="after")
     def _one_target(self) -> Route:
@@ -352,7 +446,7 @@ class LadderStep(_Model):
     name: str = Field(min_length=1, max_length=100)
     at: Fraction | None = None
     after: Duration | None = None
-    tell: Annotated[tuple[Role, ...], BeforeValidator(_one_or_many)] = Field(min_length=1)
+    tell: OneOrManyOf[Role] = Field(min_length=1)
     repeat_every: Duration | None = None
 
     @model_validator(mode="after")
@@ -664,8 +758,11 @@ class DistrictConfig(_Model):
     def _unknown_areas(
         self, loc: Loc, where: str, codes: tuple[str, ...], areas: set[str]
     ) -> list[tuple[Loc, str]]:
-        if not self.areas:
-            return []
+        """Each code that no area of the file has, even when the file lists no areas at all.
+
+        A file without areas is not a licence to name any code: a rule matching an
+        unlisted area could never see a request located there, so it is a typo.
+        """
         return [
             (loc, f"{where} names unknown area {code!r}") for code in codes if code not in areas
         ]
@@ -711,3 +808,54 @@ class DistrictConfig(_Model):
     def zone(self) -> ZoneInfo:
         """The district's time zone: business hours and time windows are local times."""
         return ZoneInfo(self.timezone)
+
+
+def _as_written(value: Any) -> Any:
+    """A default value in the form a district file writes it (``2h``, ``08:30``, ``22:00-06:00``).
+
+    The loader reads these forms; pydantic would show ``PT2H`` and ``08:30:00``,
+    which a person copying a default from the schema into a file would have refused.
+    """
+    if isinstance(value, TimeWindow):
+        return str(value)
+    if isinstance(value, BaseModel):
+        return {
+            field.alias or name: _as_written(getattr(value, name))
+            for name, field in type(value).model_fields.items()
+        }
+    if isinstance(value, dict):
+        return {_as_written(k): _as_written(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_as_written(v) for v in value]
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, time):
+        plain = not (value.second or value.microsecond or value.tzinfo)
+        return value.strftime("%H:%M") if plain else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _DistrictSchema(GenerateJsonSchema):
+    """Pydantic's schema, but with each default shown in the district file's own form."""
+
+    def encode_default(self, dft: Any) -> Any:
+        """Encode a field's default as the file would write it."""
+        return super().encode_default(_as_written(dft))
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema (draft 2020-12) of a district file.
+
+    It must take every file the loader takes, short forms included, so that an
+    editor or a CI check that uses it flags only real mistakes. It is looser
+    than the loader where the loader checks across the file (unknown names,
+    ladders that climb): those are what ``hotline config check`` is for.
+    """
+    schema = DistrictConfig.model_json_schema(by_alias=True, schema_generator=_DistrictSchema)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Hotline district file"
+    return schema

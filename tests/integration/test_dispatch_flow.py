@@ -17,6 +17,7 @@ from hotline.shared.ledger.dispatch import confirm_transfer
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Base, OutboxMessage, Ticket
 from tests.integration.test_ledger_flow import ROUTER, _request
+from tests.integration.test_sla_api import BASE, _client
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
@@ -51,6 +52,43 @@ def test_decision_and_copies_are_recorded(ledger: Engine) -> None:
         }
         assert amqp["unit.health-bureau"]["role"] == "handler"
         assert amqp["unit.service-office"]["role"] == "observer"
+
+
+def test_get_shows_the_rule_and_every_rule_tried(ledger: Engine) -> None:
+    """The explanation of a past ticket is in the ledger, and GET shows it: a dispatcher asked
+    "why did the health bureau get this?" reads the answer off the ticket."""
+    client = _client(ledger)
+    body = _request(category="medical.dialysis").model_dump(mode="json")
+    created = client.post(BASE, json=body)
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), T0)
+
+    shown = client.get(f"{BASE}/{ticket_id}")
+    assert shown.status_code == 200, shown.text
+    assignment = shown.json()["assignment"]
+    assert (assignment["unit_id"], assignment["rule"]) == (
+        "health-bureau",
+        "medical to the health bureau",
+    )
+    assert assignment["decision"]["rule"] == assignment["rule"]
+    assert assignment["decision"]["location"]["chain"][0] == "130202001001"
+    assert assignment["decision"]["tried"] == [
+        {
+            "rule": "emergencies watched by the service office",
+            "failed": "category medical.dialysis not under medical.emergency",
+            "observed_by": [],
+        },
+        {"rule": "medical to the health bureau", "failed": None, "observed_by": []},
+    ]
+    explanation = assignment["explanation"]
+    assert explanation.startswith("unit health-bureau by rule 'medical to the health bureau'")
+    assert (
+        "skipped emergencies watched by the service office: "
+        "category medical.dialysis not under medical.emergency"
+    ) in explanation
+    assert shown.json()["assignments"] == [assignment]
 
 
 def test_triage_then_assignment_by_hand(ledger: Engine) -> None:

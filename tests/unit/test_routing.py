@@ -243,15 +243,22 @@ def test_broken_references_are_refused(routes: list[dict[str, Any]], expected: s
 
 
 def test_lint_finds_shadowed_rules_unrouted_categories_and_unreachable_units() -> None:
+    reachable = [
+        {"id": u, "name": u, "contacts": [{"channel": "sms", "address": "1"}]} for u in ("p1", "p2")
+    ]
     router = district(
         [
             {"name": "all a", "match": {"category": "a"}, "unit": "p1"},
             {"name": "a.x in west", "match": {"category": "a.x", "area": "11"}, "unit": "p2"},
-        ]
+        ],
+        units=[*reachable, {"id": "silent", "name": "A unit nobody can reach"}],
     )
-    messages = [f.message for f in lint(router)]
+    findings = lint(router)
+    messages = [f.message for f in findings]
     assert messages[0].startswith("route 'a.x in west' can never match first")
     assert "category 'b' has no route but manual triage" in messages
+    assert [m for m in messages if "contact" in m] == ["unit 'silent' has no contact"]
+    assert {f.level for f in findings} == {"warning"}
     assert lint(EXAMPLE) == []
 
 
