@@ -22,6 +22,7 @@ from hotline.shared import metrics
 from hotline.shared.domain.config import Clock, DistrictConfig, Role
 from hotline.shared.domain.sla import ClockPlan, plan_clocks
 from hotline.shared.domain.ticket import Urgency
+from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
 
 MET = "met"
@@ -43,35 +44,33 @@ def start(
     """Start the three clocks of the ticket's current attempt, with every rung of their ladders."""
     plans = plan_clocks(config.sla, config.zone, ticket.category, Urgency(ticket.urgency), now)
     for plan in plans:
-        session.add(
-            SlaClock(
-                ticket_id=ticket.id,
-                attempt=ticket.attempt,
-                unit_id=unit_id,
-                clock=plan.clock.value,
-                counting=plan.counting.value,
-                started_at=now,
-                limit_seconds=plan.limit.total_seconds(),
-                due_at=plan.due_at,
-            )
-        )
+        clock = {
+            "ticket_id": ticket.id,
+            "attempt": ticket.attempt,
+            "unit_id": unit_id,
+            "clock": plan.clock.value,
+            "counting": plan.counting.value,
+            "started_at": now,
+            "limit_seconds": plan.limit.total_seconds(),
+            "due_at": plan.due_at,
+        }
+        hold(session, SlaClock, clock)
         for step in plan.steps:
-            session.add(
-                Deadline(
-                    ticket_id=ticket.id,
-                    attempt=ticket.attempt,
-                    unit_id=unit_id,
-                    clock=step.clock,
-                    level=step.level,
-                    name=step.name,
-                    due_at=step.due_at,
-                    repeat=0,
-                    tell=[r.value for r in step.tell],
-                    repeat_every_seconds=(
-                        step.repeat_every.total_seconds() if step.repeat_every else None
-                    ),
-                )
-            )
+            rung = {
+                "ticket_id": ticket.id,
+                "attempt": ticket.attempt,
+                "unit_id": unit_id,
+                "clock": step.clock,
+                "level": step.level,
+                "name": step.name,
+                "due_at": step.due_at,
+                "repeat": 0,
+                "tell": [r.value for r in step.tell],
+                "repeat_every_seconds": (
+                    step.repeat_every.total_seconds() if step.repeat_every else None
+                ),
+            }
+            hold(session, Deadline, rung)
     return plans
 
 

@@ -4,12 +4,8 @@ Nothing is published here: the row only promises a message. The relay keeps
 the promise after the transaction commits, so a rolled-back change announces
 nothing and a committed one is never left unannounced.
 
-Rows from ``enqueue`` are held on the session and inserted together, in the
-order they were written, just before the session's next statement or its
-commit: one multi-row insert instead of one per message, which is what lets
-a batch of calls (see ``group_commit``) cost a handful of statements, while
-any query in the same transaction (a test's, ``enqueue_once``'s insert) still
-finds them there and in order.
+Rows from ``enqueue`` are held (see ``held_rows``) and inserted together, in
+the order they were written, with the transaction's next statement.
 """
 
 from __future__ import annotations
@@ -17,14 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import event, insert
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import Session
 
+from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.schema import OutboxMessage
-
-#: Where a session keeps the rows it owes the outbox until it commits.
-_OWED = "hotline.outbox.owed"
 
 #: ``webhook`` and ``smtp`` rows are delivered by the relay itself, one row at a time,
 #: retried with backoff and dead-lettered after a limit; see ``hotline.shared.delivery``.
@@ -42,7 +35,7 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
 ) -> None:
-    """Owe one message to ``target`` (a topic, or an AMQP routing key); written at commit."""
+    """Owe one message to ``target`` (a topic, or an AMQP routing key)."""
     row = {
         "relay": relay,
         "transport": transport,
@@ -53,28 +46,7 @@ def enqueue(
         "created_at": now,
         "tries": 0,
     }
-    session.info.setdefault(_OWED, []).append(row)
-
-
-@event.listens_for(Session, "before_commit")
-def _write_owed(session: Session) -> None:
-    """Insert the rows ``enqueue`` held, in one statement, before the commit."""
-    owed = session.info.pop(_OWED, None)
-    if owed:
-        session.execute(insert(OutboxMessage), owed)
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _write_owed_first(state: ORMExecuteState) -> None:
-    """Before any other statement, so that it sees the held rows as if written at once."""
-    _write_owed(state.session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_owed(session: Session, _previous: Any) -> None:
-    """A rolled-back change owes nothing."""
-    if not session.in_transaction():
-        session.info.pop(_OWED, None)
+    hold(session, OutboxMessage, row)
 
 
 def enqueue_once(

@@ -1,0 +1,49 @@
+"""Rows written together: held on the session, inserted one statement per table.
+
+Most of what a handler writes is plain rows nobody reads back in the same
+transaction: outbox messages, SLA clocks and their ladder steps. Added as ORM
+objects, each table's new rows go out as one huge ``INSERT ... RETURNING``
+(the ORM must learn their ids), and the PostgreSQL driver's parsing of that
+statement cost more than everything else the router did for a ticket. Held
+here instead, they are inserted as plain multi-row inserts (an executemany,
+which the driver pipelines) right before the session's next statement or
+its commit: so any query in the same transaction (a test's, ``enqueue_once``'s
+insert, the notifier's look at the clocks) still finds them, in the order
+they were written, and a rollback drops them with everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, insert
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
+
+#: Where a session keeps the rows it still has to insert, by table, in order of first use.
+_HELD = "hotline.held_rows"
+
+
+def hold(session: Session, model: type[DeclarativeBase], row: dict[str, Any]) -> None:
+    """Insert ``row`` into ``model``'s table with the transaction's next statement."""
+    session.info.setdefault(_HELD, {}).setdefault(model, []).append(row)
+
+
+@event.listens_for(Session, "before_commit")
+def _insert_held(session: Session) -> None:
+    """Insert every held row, one statement per table, before the commit."""
+    held = session.info.pop(_HELD, None)
+    for model, rows in (held or {}).items():
+        session.execute(insert(model), rows)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _insert_held_first(state: ORMExecuteState) -> None:
+    """Before any other statement, so that it sees the held rows as if written at once."""
+    _insert_held(state.session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_held(session: Session, _previous: Any) -> None:
+    """A rolled-back change holds nothing."""
+    if not session.in_transaction():
+        session.info.pop(_HELD, None)
