@@ -20,6 +20,7 @@ from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.routing import RouteRequest
 from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
 from hotline.shared.ledger import clocks, history
+from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
 from hotline.shared.names import TRIAGE_ROUTING_KEY, unit_routing_key
@@ -87,7 +88,7 @@ def assign(
     why: Why,
     now: datetime,
     observers: tuple[str, ...] = (),
-) -> Assignment:
+) -> None:
     """Give the ticket to ``unit_id`` at a new attempt, start its clocks, deliver the task.
 
     ``observers`` get a copy marked as such; they owe nothing and no clock runs for them.
@@ -97,16 +98,16 @@ def assign(
     ticket.unit_id = unit_id
     ticket.escalation_level = 0
     ticket.updated_at = now
-    assignment = Assignment(
-        ticket_id=ticket.id,
-        attempt=ticket.attempt,
-        unit_id=unit_id,
-        rule=why.rule,
-        explanation=why.explanation,
-        decision=why.decision,
-        assigned_at=now,
-    )
-    session.add(assignment)
+    assignment = {
+        "ticket_id": ticket.id,
+        "attempt": ticket.attempt,
+        "unit_id": unit_id,
+        "rule": why.rule,
+        "explanation": why.explanation,
+        "decision": why.decision,
+        "assigned_at": now,
+    }
+    hold(session, Assignment, assignment)
     plans = {plan.clock: plan for plan in clocks.start(session, config, ticket, unit_id, now)}
     deadline = plans[Clock.SIGN_FOR].due_at
     data = {
@@ -139,7 +140,6 @@ def assign(
         message_id = f"{ticket.id}:{ticket.attempt}:copy:{observer}"
         _deliver(session, ticket, unit_routing_key(observer), message_id, copy, now)
         history.record(session, ticket, EventType.OBSERVED, relay=RELAY, now=now, unit_id=observer)
-    return assignment
 
 
 def send_to_triage(session: Session, ticket: Ticket, reason: str, now: datetime) -> None:

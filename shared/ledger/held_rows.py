@@ -14,9 +14,9 @@ they were written, and a rollback drops them with everything else.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 #: Where a session keeps the rows it still has to insert, by table, in order of first use.
@@ -30,10 +30,18 @@ def hold(session: Session, model: type[DeclarativeBase], row: dict[str, Any]) ->
 
 @event.listens_for(Session, "before_commit")
 def _insert_held(session: Session) -> None:
-    """Insert every held row, one statement per table, before the commit."""
+    """Insert every held row, one statement per table, before the commit.
+
+    Into the table, not through the ORM: the ORM splits a bulk insert wherever
+    a row leaves a column None, and this is a plain executemany. The session
+    is flushed first, so the tickets the rows refer to are there.
+    """
     held = session.info.pop(_HELD, None)
-    for model, rows in (held or {}).items():
-        session.execute(insert(model), rows)
+    if not held:
+        return
+    session.flush()
+    for model, rows in held.items():
+        session.execute(insert(cast(Table, model.__table__)), rows)
 
 
 @event.listens_for(Session, "do_orm_execute")
