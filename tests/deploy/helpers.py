@@ -95,12 +95,13 @@ def compose_command() -> list[str]:
 
 
 @functools.cache
-def compose_config(file: Path) -> dict[str, Any]:
-    """The compose file as compose itself resolves it, with the settings of .env.example.
+def compose_config(file: Path, env_file: Path = ENV_EXAMPLE) -> dict[str, Any]:
+    """The compose file as compose itself resolves it, with the settings of ``env_file``
+    (.env.example unless a test gives another).
 
-    Cached: one run of compose per file; callers must not change what it returns.
+    Cached: one run of compose per file and env file; callers must not change what it returns.
     """
-    out = run([*compose_command(), "--env-file", str(ENV_EXAMPLE), "-f", str(file), "config"])
+    out = run([*compose_command(), "--env-file", str(env_file), "-f", str(file), "config"])
     config: dict[str, Any] = yaml.safe_load(out)
     return config
 

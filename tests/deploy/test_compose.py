@@ -12,6 +12,8 @@ import pytest
 from tests.deploy.helpers import (
     COMPOSE_FILES,
     DEPLOY,
+    ENV_EXAMPLE,
+    HOTLINE_VAR,
     ROOT,
     compose_config,
     env_example,
@@ -22,6 +24,12 @@ from tests.deploy.helpers import (
 )
 
 FILES = pytest.mark.parametrize("file", COMPOSE_FILES, ids=lambda p: p.name)
+
+#: Settings of .env.example that a compose file gives its services but not from .env, and why.
+NOT_FROM_ENV = {
+    # one ledger per district: each URL is built from POSTGRES_PASSWORD and its own db host
+    "two-districts.yaml": {"HOTLINE_DATABASE_URL"},
+}
 
 
 def _services(file: Path) -> dict[str, dict[str, Any]]:
@@ -94,6 +102,43 @@ def test_hotline_services_serve_health_where_they_are_checked(file: Path) -> Non
         published = {str(p["target"]) if isinstance(p, dict) else p.split(":")[-1]
                      for p in service.get("ports", [])}  # fmt: skip
         assert port in published, f"{name}: port {port} is not published"
+
+
+def _marker(name: str) -> str:
+    return f"from-env-{name.lower()}"
+
+
+@pytest.fixture(scope="module")
+def marked_env(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """.env.example with each HOTLINE_* value replaced by a marker that names it, so that a
+    service's value shows whether it came from .env or was written into the compose file."""
+    lines = []
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        key = line.partition("=")[0].strip()
+        lines.append(f"{key}={_marker(key)}" if HOTLINE_VAR.match(key) else line)
+    marked = tmp_path_factory.mktemp("env") / ".env"
+    marked.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return marked
+
+
+@FILES
+def test_every_setting_of_env_example_reaches_every_hotline_service(
+    file: Path, marked_env: Path
+) -> None:
+    """A setting named in .env.example but not passed on would be silently ignored."""
+    names = {k for k in env_example() if HOTLINE_VAR.match(k)}
+    assert names, ".env.example names no HOTLINE_* setting"
+    not_from_env = NOT_FROM_ENV.get(file.name, set())
+    for name, service in compose_config(file, marked_env)["services"].items():
+        if "build" not in service:
+            continue
+        env = service.get("environment", {})
+        for setting in sorted(names):
+            assert setting in env, f"{file.name}: {name} does not get {setting}"
+            if setting not in not_from_env:
+                assert env[setting] == _marker(setting), (
+                    f"{file.name}: {name} gets {setting}={env[setting]!r}, not the value in .env"
+                )
 
 
 def test_env_example_names_every_setting() -> None:
