@@ -112,6 +112,12 @@ def image_tag(image: str) -> str | None:
     return name.split(":", 1)[1] if ":" in name else None
 
 
+def peer_token_vars(district_file: Path) -> set[str]:
+    """The environment variables a district file's peers take their tokens from (token_env)."""
+    district = yaml.safe_load(district_file.read_text(encoding="utf-8"))
+    return {p["token_env"] for p in district.get("peers", []) if p.get("token_env")}
+
+
 def env_example() -> dict[str, str]:
     """The variables .env.example sets."""
     pairs = {}

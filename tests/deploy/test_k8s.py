@@ -15,6 +15,7 @@ from tests.deploy.helpers import (
     OVERLAYS,
     image_tag,
     need_tool,
+    peer_token_vars,
     run,
     service_ports,
     settings_read,
@@ -97,6 +98,7 @@ def test_deployments_ask_for_resources_and_pin_their_image(overlay: Path) -> Non
 @EACH
 def test_deployments_read_only_known_settings_and_the_district_file(overlay: Path) -> None:
     read, required = settings_read(), settings_required()
+    read |= peer_token_vars(overlay / "district.yaml")
     config_maps = {c["metadata"]["name"]: c for c in _of_kind(overlay, "ConfigMap")}
     for deployment in _of_kind(overlay, "Deployment"):
         name, container = deployment["metadata"]["name"], _container(deployment)
@@ -145,3 +147,22 @@ def test_every_deployment_has_a_disruption_budget_and_a_service(overlay: Path) -
         pod = deployment["spec"]["template"]["metadata"]["labels"]
         assert any(_matches(b["spec"]["selector"]["matchLabels"], pod) for b in budgets), name
         assert any(_matches(s["spec"]["selector"], pod) for s in services), name
+
+
+@EACH
+def test_the_router_alone_gets_the_peer_tokens_its_district_file_names(overlay: Path) -> None:
+    """From the Secret hotline-peers, optional: a router without them still routes (and logs
+    the peers it cannot hand requests to)."""
+    wanted = peer_token_vars(overlay / "district.yaml")
+    assert wanted, f"{overlay.name}: the district file names no peer token"
+    for deployment in _of_kind(overlay, "Deployment"):
+        name, container = deployment["metadata"]["name"], _container(deployment)
+        env = {e["name"]: e for e in container.get("env", [])}
+        given = {k for k in env if k.startswith("HOTLINE_PEER_TOKEN_")}
+        if name != "router":
+            assert not given, f"{name} holds peer tokens {sorted(given)}"
+            continue
+        assert given == wanted, f"router gets {sorted(given)}, its district file names {wanted}"
+        for setting in wanted:
+            ref = env[setting]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "hotline-peers", "key": setting, "optional": True}, ref
