@@ -30,6 +30,15 @@ UNIT_COMPLIANCE = "district_unit_clock:hotline_sla_clock_stops_met:ratio_{}"
 
 Panel = dict[str, Any]
 
+#: What the completion rate panels show, in the words of `hotline report`.
+COMPLETION = (
+    "Completed over given to units, as `hotline report` defines it: tasks resolved over "
+    "requests received less those answered at first contact, in the chosen time range. From "
+    "the counters, so a task resolved again after a reopening counts again, and requests "
+    "transferred to other districts or waiting in triage count as given; the report, from "
+    "the ledger, is exact."
+)
+
 
 def _name(metric: Any) -> str:
     """The exposed name of a metric of hotline.shared.metrics (counters with ``_total``)."""
@@ -183,9 +192,13 @@ def _compliance(template: str, selector: str, by: str) -> list[tuple[str, str]]:
 def district_overview() -> dict[str, Any]:
     """One district: requests in, where tickets stand, SLA compliance, escalations, hot spots."""
     per_hour = f"sum by (category) (rate({RECEIVED}{{{D}}}[$__rate_interval])) * 3600"
-    completion = (
-        f"sum(increase({RESOLVED}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
+    # As `hotline report` and the README define it: completed ÷ given to units, the units'
+    # share being what the call-takers did not answer at first contact (0 when none were).
+    given_to_units = (
+        f"(sum(increase({RECEIVED}{{{D}}}[$__range]))"
+        f" - (sum(increase({AT_INTAKE}{{{D}}}[$__range])) or vector(0)))"
     )
+    completion = f"sum(increase({RESOLVED}{{{D}}}[$__range])) / {given_to_units}"
     first_contact = (
         f"sum(increase({AT_INTAKE}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
     )
@@ -194,7 +207,7 @@ def district_overview() -> dict[str, Any]:
               description="Requests the intake accepted in the chosen time range.", width=4,
               instant=True),
         panel("stat", "Completion rate", [(completion, "")], unit="percentunit", width=4,
-              description="Tasks resolved over requests received in the chosen time range.",
+              description=COMPLETION,
               instant=True),
         panel("stat", "First-contact resolution rate", [(first_contact, "")], unit="percentunit",
               width=4, instant=True,
@@ -290,9 +303,11 @@ def unit_drilldown() -> dict[str, Any]:
 def city_overview() -> dict[str, Any]:
     """Every district side by side (``district`` is a multi-select)."""
     by = "district"
+    received = f"sum by (district) (increase({RECEIVED}{{{D}}}[$__range]))"
+    # a district with no first-contact answer yet has no such series: it subtracts 0
+    at_intake = f"(sum by (district) (increase({AT_INTAKE}{{{D}}}[$__range])) or {received} * 0)"
     completion = (
-        f"sum by (district) (increase({RESOLVED}{{{D}}}[$__range]))"
-        f" / sum by (district) (increase({RECEIVED}{{{D}}}[$__range]))"
+        f"sum by (district) (increase({RESOLVED}{{{D}}}[$__range])) / ({received} - {at_intake})"
     )
     panels = [
         panel("timeseries", "Requests in per hour",
@@ -302,7 +317,7 @@ def city_overview() -> dict[str, Any]:
               [(f"sum by (district) (max by (district, state) ({TICKETS_OPEN}{{{D}}}))", "{{district}}")],
               width=6, instant=True),
         panel("bargauge", "Completion rate", [(completion, "{{district}}")], unit="percentunit",
-              width=6, instant=True),
+              width=6, instant=True, description=COMPLETION),
         panel("table", "SLA compliance per district and clock (1d)",
               [(f"min by (district, clock) ({COMPLIANCE.format('1d')}{{{D}}})", "{{district}} {{clock}}")],
               unit="percentunit", width=12, instant=True),
