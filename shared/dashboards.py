@@ -56,6 +56,7 @@ RETURNED = _name(metrics.TASKS_RETURNED)
 TRIAGED = _name(metrics.TICKETS_TRIAGED)
 AT_INTAKE = _name(metrics.REQUESTS_RESOLVED_AT_INTAKE)
 ESCALATIONS = _name(metrics.ESCALATIONS)
+HOTSPOTS = _name(metrics.HOTSPOTS)
 TO_SIGN_FOR = _name(metrics.TIME_TO_SIGN_FOR)
 TO_RESOLUTION = _name(metrics.TIME_TO_RESOLUTION)
 TO_ASSIGNMENT = _name(metrics.TIME_TO_ASSIGNMENT)
@@ -239,15 +240,22 @@ def district_overview() -> dict[str, Any]:
             (_quantile(0.5, TO_RESOLUTION, D), "p50"),
             (_quantile(0.9, TO_RESOLUTION, D), "p90"),
         ], unit="s", width=12),
+        panel("bargauge", "Hot spots raised, by category",
+              [(f"sum by (category) (increase({HOTSPOTS}{{{D}}}[$__range]))", "{{category}}")],
+              width=6, instant=True,
+              description="Hot spots the notifier raised in the chosen time range: a hotspots rule's "
+              "threshold of requests from one area within its window (README, Hot spots), by "
+              "top-level category; 0 for a watched category with none. The events stream and "
+              "the supervision group's messages name the area."),
         panel("bargauge", "Hot spots: units with the most overdue tasks",
               [(f"topk(10, sum by (unit) (max by (unit, clock) ({OVERDUE}{{{D}}})))", "{{unit}}")],
-              width=8, instant=True),
+              width=6, instant=True, description="Tasks past their deadline, clock still running."),
         panel("bargauge", "Hot spots: units with the most tasks waiting for sign-for",
               [(f'topk(10, max by (unit) ({TASKS_OPEN}{{{D}, state="assigned"}}))', "{{unit}}")],
-              width=8, instant=True),
+              width=6, instant=True),
         panel("bargauge", "Hot spots: categories",
               [(f"topk(5, sum by (category) (increase({RECEIVED}{{{D}}}[$__range])))", "{{category}}")],
-              width=8, instant=True),
+              width=6, instant=True),
         panel("timeseries", "Pipeline: oldest unpublished outbox row",
               [(f"max by (relay) ({OUTBOX_AGE}{{{D}}})", "{{relay}}")], unit="s", width=12,
               description="Grows when a broker is down or a relay is stuck (alert after 2 min)."),
@@ -272,7 +280,7 @@ def unit_drilldown() -> dict[str, Any]:
               description="Tasks the unit holds: assigned (not yet signed for) and signed for."),
         panel("bargauge", "Overdue tasks by clock", [(f"max by (clock) ({OVERDUE}{{{DU}}})", "{{clock}}")],
               width=8, instant=True,
-              description="Tasks whose clock ran past a rung of the escalation ladder and still runs."),
+              description="Tasks whose clock is past its deadline and still runs, by clock."),
         panel("bargauge", "SLA compliance per clock (1h, 1d, 7d, 30d)",
               _compliance(UNIT_COMPLIANCE, DU, "clock"), unit="percentunit", width=8, instant=True),
         panel("timeseries", "Queue over time", [(f"max by (state) ({TASKS_OPEN}{{{DU}}})", "{{state}}")],
