@@ -73,11 +73,13 @@ def _unit_listen(args: argparse.Namespace) -> int:
 
 def _simulate(args: argparse.Namespace) -> int:
     from hotline.shared.config_file import load_config
-    from hotline.simulate import HOUR, Plan, simulate
+    from hotline.simulate import ANSWERED_AT_INTAKE, HOUR, Plan, simulate
 
     if args.speed <= 0 or args.per_day < 0 or args.hours <= 0:
         raise SystemExit("hotline simulate: --speed and --hours must be > 0, --per-day >= 0")
-    shares = ("responsive", "progress_share", "extensions", "returns", "feedback")
+    if args.first_contact is None:  # the module's default, read only once it is imported
+        args.first_contact = ANSWERED_AT_INTAKE
+    shares = ("responsive", "progress_share", "extensions", "returns", "feedback", "first_contact")
     for name in shares:
         if not 0 <= getattr(args, name) <= 1:
             option = "--" + name.replace("_", "-")
@@ -88,6 +90,7 @@ def _simulate(args: argparse.Namespace) -> int:
         start_hour=args.start_hour,
         speed=args.speed,
         burst=args.burst,
+        first_contact_share=args.first_contact,
         responsive_share=args.responsive,
         sign_after=args.sign_after * 60,
         progress_share=args.progress_share,
@@ -205,6 +208,12 @@ def _parser() -> argparse.ArgumentParser:
         help="simulated seconds per real second (60: a day in 24 min)",
     )
     sim.add_argument("--burst", type=int, help="requests in the burst (default 5%% of --per-day)")
+    sim.add_argument(
+        "--first-contact",
+        type=float,
+        help="share of calls answered on the spot, never routed (default 0.1; the seeds' "
+        "bulletin: 0.76)",
+    )
     sim.add_argument(
         "--responsive",
         type=float,

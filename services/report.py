@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 from hotline.ledger_reader import LedgerUnavailable, reading
 from hotline.shared.config_file import load_config
 from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.report import Report, tally
+from hotline.shared.domain.report import GRASS_ROOTS_KINDS, Report, tally
 from hotline.shared.ledger.report import period_tickets
 
 FORMATS = ("md", "csv", "json")
@@ -73,24 +73,33 @@ def _duration(value: object) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
+def _to_units(report: Report) -> str:
+    """Where the units' tickets went, as the seeds' bulletin says it ("298 to special teams,
+    84 to grass-roots units"): the grass-roots kinds as one group, with its own parts; the
+    biggest first."""
+    grass = [(k, n) for k, n in sorted(report.by_kind.items()) if k in GRASS_ROOTS_KINDS]
+    groups = [(n, f"{n:,} to {k}") for k, n in report.by_kind.items() if k not in GRASS_ROOTS_KINDS]
+    if grass:
+        parts = ", ".join(f"{n:,} {k}" for k, n in grass)
+        total = report.to_grass_roots
+        groups.append((total, f"{total:,} to grass-roots units ({parts})"))
+    return ", ".join(text for _, text in sorted(groups, key=lambda g: (-g[0], g[1])))
+
+
 def render_md(report: Report, name: str) -> str:
     """A bulletin: one sentence as a newspaper would print it, then the table."""
     d = report.as_dict()
     lines = [
         f"# {name}: hotline figures, {d['from']} to {d['to']}",
         "",
-        f"Received {report.received} requests, {report.first_contact} answered at first contact"
-        + f"; {report.to_units} given to units"
+        f"Received {report.received:,} requests, {report.first_contact:,} answered at first"
+        + f" contact; {report.to_units:,} given to units"
+        + (f": {_to_units(report)}" if report.by_kind else "")
+        + (f"; {report.transferred:,} transferred to other districts" if report.transferred else "")
+        + f"; {report.completed:,} completed"
         + (
-            " (" + ", ".join(f"{n} to {k}" for k, n in sorted(report.by_kind.items())) + ")"
-            if report.by_kind
-            else ""
-        )
-        + (f", {report.transferred} transferred to other districts" if report.transferred else "")
-        + f"; {report.completed} completed"
-        + (
-            f", a completion rate of {_percent(d['completion_rate'])}"
-            if d["completion_rate"] is not None
+            f", a completion rate of {_percent(report.completion_rate)}"
+            if report.completion_rate is not None
             else ""
         )
         + ".",
@@ -98,9 +107,15 @@ def render_md(report: Report, name: str) -> str:
         "| Section | Figure | Value |",
         "|---|---|---:|",
     ]
+    # Percentages from the exact rates: the rows' are rounded to 4 places already, and a
+    # second rounding would print 250 / 382 (65.445%) as 65.5%.
+    rates = {
+        "completion rate": report.completion_rate,
+        "satisfaction rate": report.satisfaction_rate,
+    }
     for section, figure, value in report.as_rows():
         if figure.endswith("rate"):
-            shown = _percent(value)
+            shown = _percent(rates.get(figure, value))
         elif figure.endswith("(s)"):
             figure, shown = figure.removesuffix(" (s)"), _duration(value)
         else:

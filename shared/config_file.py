@@ -59,6 +59,16 @@ def _load_geometries(data: dict[str, Any], tree: yaml.Node | None, source: str, 
                 raise ConfigError(f"{source}:{line}: {path} is not JSON: {exc}") from exc
 
 
+def _anchor_token_files(data: dict[str, Any], base: Path) -> None:
+    """Make each peer's relative ``token_file`` relative to the district file, not to
+    wherever the process happens to run. The file itself is read when a transfer is sent."""
+    peers = data.get("peers")
+    for peer in peers if isinstance(peers, list) else ():
+        name = peer.get("token_file") if isinstance(peer, dict) else None
+        if isinstance(name, str) and name and not Path(name).is_absolute():
+            peer["token_file"] = str(base / name)
+
+
 def parse_config(text: str, source: str = "<config>", base: Path | None = None) -> DistrictConfig:
     """Validate the text of a district file, or raise ConfigError naming line and reason.
 
@@ -74,6 +84,7 @@ def parse_config(text: str, source: str = "<config>", base: Path | None = None) 
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: a district file is a mapping (district:, units:, ...)")
     _load_geometries(data, tree, source, base or Path.cwd())
+    _anchor_token_files(data, base or Path.cwd())
     try:
         config = DistrictConfig.model_validate(data)
     except ValidationError as exc:

@@ -30,6 +30,15 @@ UNIT_COMPLIANCE = "district_unit_clock:hotline_sla_clock_stops_met:ratio_{}"
 
 Panel = dict[str, Any]
 
+#: What the completion rate panels show, in the words of `hotline report`.
+COMPLETION = (
+    "Completed over given to units, as `hotline report` defines it: tasks resolved over "
+    "requests received less those answered at first contact, in the chosen time range. From "
+    "the counters, so a task resolved again after a reopening counts again, and requests "
+    "transferred to other districts or waiting in triage count as given; the report, from "
+    "the ledger, is exact."
+)
+
 
 def _name(metric: Any) -> str:
     """The exposed name of a metric of hotline.shared.metrics (counters with ``_total``)."""
@@ -47,6 +56,7 @@ RETURNED = _name(metrics.TASKS_RETURNED)
 TRIAGED = _name(metrics.TICKETS_TRIAGED)
 AT_INTAKE = _name(metrics.REQUESTS_RESOLVED_AT_INTAKE)
 ESCALATIONS = _name(metrics.ESCALATIONS)
+HOTSPOTS = _name(metrics.HOTSPOTS)
 TO_SIGN_FOR = _name(metrics.TIME_TO_SIGN_FOR)
 TO_RESOLUTION = _name(metrics.TIME_TO_RESOLUTION)
 TO_ASSIGNMENT = _name(metrics.TIME_TO_ASSIGNMENT)
@@ -183,9 +193,13 @@ def _compliance(template: str, selector: str, by: str) -> list[tuple[str, str]]:
 def district_overview() -> dict[str, Any]:
     """One district: requests in, where tickets stand, SLA compliance, escalations, hot spots."""
     per_hour = f"sum by (category) (rate({RECEIVED}{{{D}}}[$__rate_interval])) * 3600"
-    completion = (
-        f"sum(increase({RESOLVED}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
+    # As `hotline report` and the README define it: completed ÷ given to units, the units'
+    # share being what the call-takers did not answer at first contact (0 when none were).
+    given_to_units = (
+        f"(sum(increase({RECEIVED}{{{D}}}[$__range]))"
+        f" - (sum(increase({AT_INTAKE}{{{D}}}[$__range])) or vector(0)))"
     )
+    completion = f"sum(increase({RESOLVED}{{{D}}}[$__range])) / {given_to_units}"
     first_contact = (
         f"sum(increase({AT_INTAKE}{{{D}}}[$__range])) / sum(increase({RECEIVED}{{{D}}}[$__range]))"
     )
@@ -194,7 +208,7 @@ def district_overview() -> dict[str, Any]:
               description="Requests the intake accepted in the chosen time range.", width=4,
               instant=True),
         panel("stat", "Completion rate", [(completion, "")], unit="percentunit", width=4,
-              description="Tasks resolved over requests received in the chosen time range.",
+              description=COMPLETION,
               instant=True),
         panel("stat", "First-contact resolution rate", [(first_contact, "")], unit="percentunit",
               width=4, instant=True,
@@ -226,15 +240,22 @@ def district_overview() -> dict[str, Any]:
             (_quantile(0.5, TO_RESOLUTION, D), "p50"),
             (_quantile(0.9, TO_RESOLUTION, D), "p90"),
         ], unit="s", width=12),
+        panel("bargauge", "Hot spots raised, by category",
+              [(f"sum by (category) (increase({HOTSPOTS}{{{D}}}[$__range]))", "{{category}}")],
+              width=6, instant=True,
+              description="Hot spots the notifier raised in the chosen time range: a hotspots rule's "
+              "threshold of requests from one area within its window (README, Hot spots), by "
+              "top-level category; 0 for a watched category with none. The events stream and "
+              "the supervision group's messages name the area."),
         panel("bargauge", "Hot spots: units with the most overdue tasks",
               [(f"topk(10, sum by (unit) (max by (unit, clock) ({OVERDUE}{{{D}}})))", "{{unit}}")],
-              width=8, instant=True),
+              width=6, instant=True, description="Tasks past their deadline, clock still running."),
         panel("bargauge", "Hot spots: units with the most tasks waiting for sign-for",
               [(f'topk(10, max by (unit) ({TASKS_OPEN}{{{D}, state="assigned"}}))', "{{unit}}")],
-              width=8, instant=True),
+              width=6, instant=True),
         panel("bargauge", "Hot spots: categories",
               [(f"topk(5, sum by (category) (increase({RECEIVED}{{{D}}}[$__range])))", "{{category}}")],
-              width=8, instant=True),
+              width=6, instant=True),
         panel("timeseries", "Pipeline: oldest unpublished outbox row",
               [(f"max by (relay) ({OUTBOX_AGE}{{{D}}})", "{{relay}}")], unit="s", width=12,
               description="Grows when a broker is down or a relay is stuck (alert after 2 min)."),
@@ -259,7 +280,7 @@ def unit_drilldown() -> dict[str, Any]:
               description="Tasks the unit holds: assigned (not yet signed for) and signed for."),
         panel("bargauge", "Overdue tasks by clock", [(f"max by (clock) ({OVERDUE}{{{DU}}})", "{{clock}}")],
               width=8, instant=True,
-              description="Tasks whose clock ran past a rung of the escalation ladder and still runs."),
+              description="Tasks whose clock is past its deadline and still runs, by clock."),
         panel("bargauge", "SLA compliance per clock (1h, 1d, 7d, 30d)",
               _compliance(UNIT_COMPLIANCE, DU, "clock"), unit="percentunit", width=8, instant=True),
         panel("timeseries", "Queue over time", [(f"max by (state) ({TASKS_OPEN}{{{DU}}})", "{{state}}")],
@@ -290,9 +311,11 @@ def unit_drilldown() -> dict[str, Any]:
 def city_overview() -> dict[str, Any]:
     """Every district side by side (``district`` is a multi-select)."""
     by = "district"
+    received = f"sum by (district) (increase({RECEIVED}{{{D}}}[$__range]))"
+    # a district with no first-contact answer yet has no such series: it subtracts 0
+    at_intake = f"(sum by (district) (increase({AT_INTAKE}{{{D}}}[$__range])) or {received} * 0)"
     completion = (
-        f"sum by (district) (increase({RESOLVED}{{{D}}}[$__range]))"
-        f" / sum by (district) (increase({RECEIVED}{{{D}}}[$__range]))"
+        f"sum by (district) (increase({RESOLVED}{{{D}}}[$__range])) / ({received} - {at_intake})"
     )
     panels = [
         panel("timeseries", "Requests in per hour",
@@ -302,7 +325,7 @@ def city_overview() -> dict[str, Any]:
               [(f"sum by (district) (max by (district, state) ({TICKETS_OPEN}{{{D}}}))", "{{district}}")],
               width=6, instant=True),
         panel("bargauge", "Completion rate", [(completion, "{{district}}")], unit="percentunit",
-              width=6, instant=True),
+              width=6, instant=True, description=COMPLETION),
         panel("table", "SLA compliance per district and clock (1d)",
               [(f"min by (district, clock) ({COMPLIANCE.format('1d')}{{{D}}})", "{{district}} {{clock}}")],
               unit="percentunit", width=12, instant=True),

@@ -92,7 +92,8 @@ REDRIVEN = Counter(
 )
 TRANSFERS = Counter(
     "hotline_transfers_total",
-    "Requests handed to a peer district's intake, by outcome (done, refused, failed-try).",
+    "Requests handed to a peer district's intake, by outcome (done, refused, failed-try, "
+    "no-token: its token could not be found, so it went to manual triage unsent).",
     ["district", "peer", "outcome"],
 )
 

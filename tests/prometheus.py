@@ -80,16 +80,23 @@ class Prometheus:
                 self.popen.wait()
 
 
-def start_prometheus(tmp_path: Path, targets: list[str], interval: str = "1s") -> Prometheus:
-    """Prometheus scraping ``targets`` (host:port) every ``interval``, with the hotline rules."""
+def start_prometheus(
+    tmp_path: Path,
+    targets: list[str],
+    interval: str = "1s",
+    scrape_configs: list[dict[str, Any]] | None = None,
+) -> Prometheus:
+    """Prometheus scraping ``targets`` (host:port) every ``interval``, with the hotline rules;
+    or, given ``scrape_configs``, scraping as they say."""
     folder = tmp_path / "prometheus"
     (folder / "data").mkdir(parents=True)
+    if scrape_configs is None:
+        jobs = [{"job_name": "hotline", "static_configs": [{"targets": targets}]}]
+        scrape_configs = jobs if targets else []
     config = {
         "global": {"scrape_interval": interval, "evaluation_interval": interval},
         "rule_files": fast_rules(folder),
-        "scrape_configs": [{"job_name": "hotline", "static_configs": [{"targets": targets}]}]
-        if targets
-        else [],
+        "scrape_configs": scrape_configs,
     }
     (folder / "prometheus.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     port = free_port()

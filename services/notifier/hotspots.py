@@ -46,6 +46,11 @@ class HotspotWatch:
         if not config.hotspots:
             return
         areas = AreaMap(config)
+        # Each watched category's counter exists from the start, at 0: the dashboard's hot spot
+        # panel shows "none raised" rather than nothing, and the first one raised counts in
+        # increase() (a series born at 1 would show an increase of 0).
+        for rule in config.hotspots:
+            metrics.HOTSPOTS.labels(config.district, top_category(rule.category))
         tables = [
             app.Table(f"{config.district}-hotspot-{index}", default=int)
             .tumbling(rule.window, expires=rule.window * 2)

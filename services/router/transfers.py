@@ -5,13 +5,22 @@ this loop posts each one to the peer's own API, with our ticket id as the
 idempotency key, so a retry after a timeout never makes a second ticket
 there. A peer that is down is retried with a growing pause; nothing is lost.
 A peer that refuses the request sends it to our manual triage, with its reason.
+
+The peer's intake wants a call-taker token that the peer district made for us.
+It is looked up at each delivery (:func:`peer_token`), from the environment or
+a file the district file names, so that it lives in a Secret, not in the
+district file; a transfer whose token cannot be found goes to our manual
+triage saying so (counted as ``outcome="no-token"``), and the router logs the
+peers it has no token for when it starts (:func:`missing_peer_tokens`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.shared import metrics
 from hotline.shared.config_source import ConfigSource
-from hotline.shared.domain.config import Peer
+from hotline.shared.domain.config import DistrictConfig, Peer
 from hotline.shared.domain.ticket import State
 from hotline.shared.ledger import dispatch
 from hotline.shared.ledger.schema import Ticket
@@ -35,6 +44,49 @@ PERIOD = 2.0
 MAX_BACKOFF = 60.0
 #: Longest wait for a peer's answer.
 TIMEOUT = 10.0
+
+
+class NoPeerToken(Exception):
+    """The peer's token cannot be found; the message says where it was looked for."""
+
+
+def peer_token(peer: Peer, env: Mapping[str, str] | None = None) -> str:
+    """The token to send to ``peer``, read now: ``token_env`` from ``env`` (the process's
+    environment by default), ``token_file`` from disk (surrounding blanks and the final
+    newline that editors and ``kubectl create secret --from-file`` leave are dropped), or
+    the inline ``token``. Raises NoPeerToken when there is none to send."""
+    env = os.environ if env is None else env
+    if peer.token_env:
+        token = env.get(peer.token_env, "").strip()
+        if not token:
+            raise NoPeerToken(f"{peer.token_env} is not set")
+        return token
+    if peer.token_file:
+        try:
+            with open(peer.token_file, encoding="utf-8") as file:
+                token = file.read().strip()
+        except OSError as exc:
+            raise NoPeerToken(f"cannot read {peer.token_file}: {exc.strerror}") from exc
+        if not token:
+            raise NoPeerToken(f"{peer.token_file} is empty")
+        return token
+    if peer.token:
+        return peer.token
+    raise NoPeerToken("the district file gives it no token_env, token_file or token")
+
+
+def missing_peer_tokens(config: DistrictConfig, env: Mapping[str, str] | None = None) -> str | None:
+    """The peers we could not send a transfer to now, and why (``None`` when every peer's
+    token is there): said in the log when the router starts, before any transfer is due."""
+    problems = []
+    for peer in config.peers:
+        try:
+            peer_token(peer, env)
+        except NoPeerToken as exc:
+            problems.append(f"no token for peer {peer.district}: {exc}")
+    if not problems:
+        return None
+    return "; ".join(problems) + " (their transfers go to manual triage)"
 
 
 def transfer_body(ticket: Ticket, peer: str) -> dict[str, Any]:
@@ -62,6 +114,9 @@ class Transfers:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set."""
         self._loop = asyncio.get_running_loop()
+        missing = missing_peer_tokens(self._source.config)
+        if missing is not None:
+            log.warning("router: %s", missing)
         async with httpx.AsyncClient(timeout=TIMEOUT) as client:
             while not stop.is_set():
                 try:
@@ -93,9 +148,15 @@ class Transfers:
             if ticket is None or ticket.state != State.TRANSFER_PENDING.value:
                 return 0
             body = transfer_body(ticket, peer.district)
-        headers = {"Idempotency-Key": f"{district}:{ticket_id}"}
-        if peer.token:
-            headers["Authorization"] = f"Bearer {peer.token}"
+        try:
+            token = peer_token(peer)
+        except NoPeerToken as exc:
+            # Sending would only earn a 401; the dispatchers learn why at once instead.
+            log.warning("router: no token for district %s: %s", peer.district, exc)
+            await self._settle(ticket_id, None, f"no token for district {peer.district}: {exc}")
+            metrics.TRANSFERS.labels(district, peer.district, "no-token").inc()
+            return 0
+        headers = {"Idempotency-Key": f"{district}:{ticket_id}", "Authorization": f"Bearer {token}"}
         url = f"{peer.url.rstrip('/')}/api/v1/requests"
         try:
             answer = await client.post(url, json=body, headers=headers)

@@ -3,7 +3,7 @@
 A file that names a unit, area or category that does not exist is refused
 outright when it is loaded; these findings are the quieter mistakes: a rule
 that an earlier one always beats, a category only manual triage will see, a
-unit nobody can reach.
+unit nobody can reach, a neighbouring district we cannot hand requests to.
 """
 
 from __future__ import annotations
@@ -82,6 +82,15 @@ def lint(router: Router) -> list[Finding]:
     for unit in config.units:
         if not unit.contacts:
             findings.append(Finding("warning", f"unit {unit.id!r} has no contact"))
+    for peer in config.peers:
+        if peer.token_source is None:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"peer {peer.district!r} has no token (token_env, token_file or token): "
+                    "its intake will refuse every transfer, which then waits in manual triage",
+                )
+            )
     findings += _sla_findings(config)
     return findings
 

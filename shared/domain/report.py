@@ -14,6 +14,9 @@ Definitions, so that two bulletins say the same thing:
 * given to units, by kind: tickets assigned to a unit at least once, by the
   kind of the first unit (street office, town, department, special team,
   grass-roots); observer copies are not counted.
+* to grass-roots units: those of them whose first unit is a street office, a
+  town or another grass-roots unit, the level the seeds' bulletin means by
+  "transferred to the grass-roots level" (beside its special teams).
 * transferred to other districts: tickets a peer district's intake was asked
   to take, by peer.
 * completed: tickets whose last word is a unit's resolution (a dissatisfied
@@ -39,6 +42,9 @@ from hotline.shared.domain.events import EventType
 
 SATISFACTION = ("satisfied", "basically-satisfied", "dissatisfied")
 UNKNOWN_KIND = "unknown"
+#: The kinds of unit a bulletin counts together as "the grass-roots level".
+GRASS_ROOTS_KINDS = ("street-office", "town", "grass-roots")
+GRASS_ROOTS = "to grass-roots units (street office, town, grass-roots)"
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,11 @@ class Report:
         return self.completed / self.to_units if self.to_units else None
 
     @property
+    def to_grass_roots(self) -> int:
+        """Tickets whose first unit is at the grass-roots level (see GRASS_ROOTS_KINDS)."""
+        return sum(self.by_kind[kind] for kind in GRASS_ROOTS_KINDS)
+
+    @property
     def feedback(self) -> int:
         return sum(self.satisfaction.values())
 
@@ -112,6 +123,7 @@ class Report:
             "given_to_units": {
                 "total": self.to_units,
                 "by_kind": dict(sorted(self.by_kind.items())),
+                "to_grass_roots": self.to_grass_roots,
             },
             "transferred_to_other_districts": {
                 "total": self.transferred,
@@ -143,6 +155,7 @@ class Report:
         rows.append(("first contact", "answered at first contact", self.first_contact))
         rows.append(("units", "given to units", self.to_units))
         rows += [("units", f"kind {k}", n) for k, n in sorted(self.by_kind.items())]
+        rows.append(("units", GRASS_ROOTS, self.to_grass_roots))
         rows.append(("transfers", "transferred to other districts", self.transferred))
         rows += [("transfers", f"to {p}", n) for p, n in sorted(self.by_peer.items())]
         rows += [

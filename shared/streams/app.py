@@ -205,6 +205,8 @@ class StreamRunner:
         self._reachable = False
         if app is not None:
             await _stop_quietly(app)
+            if not self._producer_only:
+                self._forget_lag(subscribed_topics(app))  # a stopped consumer measures nothing
 
     async def _run(self) -> None:
         admin: AIOKafkaAdminClient | None = None
@@ -265,6 +267,9 @@ class StreamRunner:
         The group's committed offsets come from the broker, as Kafka's own
         tools report them: a consumer that stopped committing shows lag even
         while it still fetches. Never fatal: a failed measure leaves the last one.
+        A topic this replica holds no partition of (another replica of the group
+        reads it, or a rebalance is under way) has its series removed: the
+        number it had would be stale, and the replica that holds it reports it.
         """
         if self._producer_only:
             return
@@ -272,6 +277,7 @@ class StreamRunner:
         try:
             partitions = [tp for tp in app.consumer.assignment() if tp.topic in topics]
             if not partitions:
+                self._forget_lag(topics)
                 return
             # the end offsets the last fetch saw (Tansu answers ListOffsets per batch, not
             # per record); a consumer that fetches every few milliseconds keeps them fresh
@@ -286,7 +292,9 @@ class StreamRunner:
         except Exception as exc:
             log.debug("%s: cannot measure consumer lag: %r", self.app_id, exc)
             return
-        lag = dict.fromkeys(topics, 0)
+        held = {tp.topic for tp in partitions}
+        self._forget_lag(topics - held)
+        lag = dict.fromkeys(held, 0)
         for tp in partitions:
             end = ends.get(tp)
             done = committed.get(TopicPartition(tp.topic, tp.partition))
@@ -297,6 +305,12 @@ class StreamRunner:
             metrics.STREAM_CONSUMER_LAG.labels(names.topic_district(topic), self.app_id, topic).set(
                 behind
             )
+
+    def _forget_lag(self, topics: set[str]) -> None:
+        """Remove this consumer group's lag series for ``topics`` (none there: nothing done)."""
+        for topic in topics:
+            with contextlib.suppress(KeyError):  # older prometheus-client raises on a missing one
+                metrics.STREAM_CONSUMER_LAG.remove(names.topic_district(topic), self.app_id, topic)
 
     async def _connect(self) -> AIOKafkaAdminClient:
         admin = AIOKafkaAdminClient(

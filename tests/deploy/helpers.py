@@ -95,12 +95,13 @@ def compose_command() -> list[str]:
 
 
 @functools.cache
-def compose_config(file: Path) -> dict[str, Any]:
-    """The compose file as compose itself resolves it, with the settings of .env.example.
+def compose_config(file: Path, env_file: Path = ENV_EXAMPLE) -> dict[str, Any]:
+    """The compose file as compose itself resolves it, with the settings of ``env_file``
+    (.env.example unless a test gives another).
 
-    Cached: one run of compose per file; callers must not change what it returns.
+    Cached: one run of compose per file and env file; callers must not change what it returns.
     """
-    out = run([*compose_command(), "--env-file", str(ENV_EXAMPLE), "-f", str(file), "config"])
+    out = run([*compose_command(), "--env-file", str(env_file), "-f", str(file), "config"])
     config: dict[str, Any] = yaml.safe_load(out)
     return config
 
@@ -109,6 +110,12 @@ def image_tag(image: str) -> str | None:
     """The tag of an image reference (``None`` when it has none)."""
     name = image.split("@", 1)[0].rsplit("/", 1)[-1]
     return name.split(":", 1)[1] if ":" in name else None
+
+
+def peer_token_vars(district_file: Path) -> set[str]:
+    """The environment variables a district file's peers take their tokens from (token_env)."""
+    district = yaml.safe_load(district_file.read_text(encoding="utf-8"))
+    return {p["token_env"] for p in district.get("peers", []) if p.get("token_env")}
 
 
 def env_example() -> dict[str, str]:

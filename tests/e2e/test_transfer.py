@@ -53,10 +53,12 @@ def test_a_request_for_the_neighbour_waits_while_it_is_down_then_reaches_it_once
 
     def point_at_peer(text: str) -> str:
         # Lunan's example names its peer "lubei" on port 8090; the peer here has a test id.
-        text = text.replace("district: lubei,", f"district: {peer_id}, token: {peer_token},")
+        text = text.replace("district: lubei,", f"district: {peer_id},")
         return text.replace("http://127.0.0.1:8090", f"http://127.0.0.1:{peer_port}")
 
-    lunan = start_embedded(tmp_path / "lunan", point_at_peer)
+    # Lunan's router finds that token where the example's token_env says, in its environment.
+    lunan_env = {"HOTLINE_PEER_TOKEN_LUBEI": peer_token}
+    lunan = start_embedded(tmp_path / "lunan", point_at_peer, env=lunan_env)
     lubei: System | None = None
     try:
         ticket_id = submit(lunan, location={"area_code": IN_LUBEI, "address": "Xingfu Community"})

@@ -1,5 +1,6 @@
 """The consumer lag gauge on a real Kafka-compatible broker (Tansu): messages a consumer
-holds without committing show as lag; once it processes and commits them, the lag is 0."""
+holds without committing show as lag; once it processes and commits them, the lag is 0; a
+consumer that stops leaves no series behind (a stale number would outlive it)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ async def _until(ok: Callable[[], bool], within: float = 60) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_lag_counts_uncommitted_messages_then_drops_to_zero(tmp_path: Path) -> None:
+def test_lag_counts_uncommitted_messages_drops_to_zero_and_goes_with_the_consumer(
+    tmp_path: Path,
+) -> None:
     district = f"lag{uuid.uuid4().hex[:8]}"
     topic = requests_topic(district)
     group = f"hotline-{district}-router"
@@ -58,6 +61,8 @@ def test_lag_counts_uncommitted_messages_then_drops_to_zero(tmp_path: Path) -> N
             await _until(lambda: lag() == 20)
             gate.set()
             await _until(lambda: len(seen) == 20 and lag() == 0)
+            await consumer.stop()
+            assert lag() is None, "a stopped consumer still reports its lag"
         finally:
             await producer.stop()
             await consumer.stop()

@@ -86,6 +86,7 @@ def test_a_day_read_from_the_ledger(ledger: Engine) -> None:
     assert figures["given_to_units"] == {
         "total": 3,
         "by_kind": {"special-team": 1, "street-office": 2},
+        "to_grass_roots": 2,
     }
     assert figures["transferred_to_other_districts"] == {"total": 1, "by_district": {"lubei": 1}}
     assert (figures["completed"], figures["completion_rate"]) == (2, round(2 / 3, 4))

@@ -55,3 +55,23 @@ def test_a_bad_rule_is_refused_at_its_line(rule: str, problem: str) -> None:
     text = EXAMPLE.read_text(encoding="utf-8") + f"hotspots:\n  - {rule}\n"
     with pytest.raises(ConfigError, match=problem):
         parse_config(text, "lunan.yaml")
+
+
+def test_the_notifier_counts_each_watched_category_from_zero() -> None:
+    """So that the district dashboard's hot spot panel shows "none raised" before the first,
+    and counts the first (a counter born at 1 has an increase of 0)."""
+    from unittest.mock import MagicMock
+
+    from prometheus_client import REGISTRY
+
+    from hotline.notifier.hotspots import HotspotWatch
+
+    config = parse_config(
+        EXAMPLE.read_text(encoding="utf-8").replace("district: lunan", "district: hotzero", 1)
+        + RULES.replace("category: supplies,", "category: medical,"),
+        "hotzero.yaml",
+    )
+    HotspotWatch(MagicMock(), lambda: config, lambda: None).define(MagicMock(), MagicMock())
+    for category in ("supplies", "medical"):
+        labels = {"district": "hotzero", "category": category}
+        assert REGISTRY.get_sample_value("hotline_hotspots_total", labels) == 0, category

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -63,6 +65,7 @@ def test_a_day_is_counted_like_a_bulletin() -> None:
     assert figures["given_to_units"] == {
         "total": 4,
         "by_kind": {"special-team": 1, "street-office": 3},
+        "to_grass_roots": 3,
     }
     assert figures["transferred_to_other_districts"] == {"total": 1, "by_district": {"lubei": 1}}
     assert figures["completed"] == 3 and figures["completion_rate"] == 0.75
@@ -129,7 +132,8 @@ def test_md_reads_like_a_bulletin() -> None:
     report = tally([_handled(1, result="satisfied"), _handled(2)], KINDS, start=DAY, end=DAY)
     text = render(report, "md", "Lunan District service office")
     assert text.startswith("# Lunan District service office: hotline figures, 2026-11-23")
-    assert "Received 2 requests" in text and "2 to street-office" in text
+    assert "Received 2 requests" in text
+    assert "2 given to units: 2 to grass-roots units (2 street-office);" in text
     assert "a completion rate of 100.0%" in text
     assert "| median times | to sign-for | 10m 00s |" in text
     assert "| median times | to resolution | 1h 00m |" in text
@@ -146,3 +150,53 @@ def test_the_period_is_whole_days_in_the_districts_zone() -> None:
         parse_period("2026-12-01", "2026-11-30")
     with pytest.raises(BadPeriod, match="--to '30/11/2026' is not a date"):
         parse_period("2026-11-01", "30/11/2026")
+
+
+def _seeds_period() -> list[TicketFacts]:
+    """A period shaped like the seeds' Changchun bulletin: 1,569 received, 1,187 answered at
+    first contact, 382 transferred (298 to special teams, 84 to grass-roots units: here 50
+    street offices, 20 towns, 14 other grass-roots units), 250 completed."""
+    kinds = [("transport-team", 298), ("friendship-street", 50), ("nuzhi-town", 20), ("grid", 14)]
+    tickets = [
+        TicketFacts(f"a{n}", "phone", T0, [EventFact("resolved-at-intake", T0)])
+        for n in range(1187)
+    ]
+    done = 250
+    for unit, count in kinds:
+        for n in range(count):
+            events = [EventFact("received", T0), EventFact("assigned", _at(1), 0, unit)]
+            if done:  # the first 250 given to units are completed
+                events.append(EventFact("resolved", _at(90), 0, unit))
+                done -= 1
+            tickets.append(TicketFacts(f"{unit}-{n}", "phone", T0, events))
+    return tickets
+
+
+def test_a_period_like_the_seeds_bulletin_prints_its_figures() -> None:
+    kinds = KINDS | {"nuzhi-town": "town", "grid": "grass-roots"}
+    report = tally(_seeds_period(), kinds, start=DAY, end=DAY, district="changchun")
+    text = render(report, "md", "Changchun community control hotline")
+    assert (
+        "Received 1,569 requests, 1,187 answered at first contact; 382 given to units: "
+        "298 to special-team, 84 to grass-roots units (14 grass-roots, 50 street-office, "
+        "20 town); 250 completed, a completion rate of 65.4%."
+    ) in text
+    for row in (
+        "| received | total | 1569 |",
+        "| first contact | answered at first contact | 1187 |",
+        "| units | given to units | 382 |",
+        "| units | kind special-team | 298 |",
+        "| units | kind street-office | 50 |",
+        "| units | to grass-roots units (street office, town, grass-roots) | 84 |",
+        "| completion | completed | 250 |",
+        "| completion | completion rate | 65.4% |",
+    ):
+        assert row in text.splitlines(), row
+    rows = list(csv.reader(io.StringIO(render(report, "csv", "Changchun"))))
+    assert ["units", "to grass-roots units (street office, town, grass-roots)", "84"] in rows
+    assert ["completion", "completion rate", "0.6545"] in rows
+    figures = json.loads(render(report, "json", "Changchun"))
+    assert figures["given_to_units"]["to_grass_roots"] == 84
+    assert figures["received"]["total"] == (
+        figures["answered_at_first_contact"] + figures["given_to_units"]["total"]
+    )

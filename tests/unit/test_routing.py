@@ -78,10 +78,11 @@ def district(routes: list[dict[str, Any]], **extra: Any) -> Router:
         ],
         "routes": routes,
         "peers": [
-            {"district": "north", "url": "http://north", "areas": ["2"]},
+            {"district": "north", "url": "http://north", "areas": ["2"], "token": "n"},
             {
                 "district": "south",
                 "url": "http://south",
+                "token_env": "HOTLINE_PEER_TOKEN_SOUTH",
                 "geometry": {"type": "Polygon", "coordinates": [square(0, -10, 20, 0)]},
             },
         ],

@@ -79,3 +79,16 @@ def test_the_schedule_has_one_burst_of_one_category_in_one_community() -> None:
     assert all(low <= at < high for at, _, in_burst in posts if in_burst)
     assert (low, high) == (18 * HOUR, 19 * HOUR)
     assert Plan(per_day=400).burst_size == 20 and Plan(speed=60).real_seconds == 24 * 60
+
+
+def test_the_first_contact_share_is_answered_on_the_spot_and_never_in_the_burst() -> None:
+    def answered(share: float, burst: bool = False) -> int:
+        mix = Mix(CONFIG, random.Random(5), share)
+        target = mix.burst_target() if burst else (None, None)
+        drawn = [mix.request(*target) for _ in range(1000)]
+        return sum(bool(r.get("resolved_at_intake")) for r in drawn)
+
+    assert answered(0.0) == 0 and answered(1.0) == 1000
+    assert 720 <= answered(0.76) <= 800, "about the seeds' 1,187 of 1,569"
+    assert 70 <= answered(Plan().first_contact_share) <= 130, "a tenth by default"
+    assert answered(1.0, burst=True) == 0
