@@ -14,22 +14,21 @@ per request: on this 2-core machine the load generator shares the cores.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import tempfile
 import time
 from pathlib import Path
 
-from bench.pipeline import _cpu_seconds, _percentile, closed_loop
+from bench.pipeline import _cpu_seconds, _percentile, closed_loop, run
 from tests.harness import System, create_database, drop_database, start_embedded, start_production
 
 
 def measure(name: str, system: System, clients: list[int], seconds: float) -> None:
     pid = next(iter(system.procs.values())).popen.pid  # type: ignore[union-attr]
-    asyncio.run(closed_loop(system, 4, 2))  # warm up connections and the ledger
+    run(closed_loop(system, 4, 2))  # warm up connections and the ledger
     for count in clients:
         cpu0 = _cpu_seconds(pid)
         wall0 = time.monotonic()
-        latencies = [a.latency_ms for a in asyncio.run(closed_loop(system, count, seconds))]
+        latencies = [a.latency_ms for a in run(closed_loop(system, count, seconds))]
         wall = time.monotonic() - wall0
         cpu = _cpu_seconds(pid) - cpu0
         done = len(latencies)
