@@ -74,10 +74,10 @@ def test_progress_extensions_and_the_clocks_shown(ledger: Engine) -> None:
     )
     assert (asked["state"], asked["extra_seconds"]) == ("requested", 7200.0)
     decide = f"/{ticket_id}/extensions/{asked['id']}"
-    assert ("body", "by") in _field_errors(_post(client, f"{decide}/approve", {}, 422))
+    assert ("body", "by") in _field_errors(_post(client, f"{decide}/approve", {"by": ""}, 422))
     _post(client, f"/{ticket_id}/extensions/{asked['id'] + 1}/approve", {"by": "Li"}, 404)
-    approved = _post(client, f"{decide}/approve", {"by": "Supervisor Li"}, 200)
-    assert approved["state"] == "approved"
+    approved = _post(client, f"{decide}/approve", {}, 200)  # who decided: the token's name
+    assert (approved["state"], approved["decided_by"]) == ("approved", "Test admin")
     old, new = (datetime.fromisoformat(approved[k]) for k in ("old_due_at", "new_due_at"))
     assert new - old == timedelta(hours=2)
     again = _post(client, f"{decide}/refuse", {"by": "Supervisor Li"}, 409)
