@@ -307,6 +307,9 @@ def resolve(
 ) -> Acted:
     """The unit finishes the task with a result; every clock stops (a response came with it).
 
+    A result with no progress report before it is also the unit's first response:
+    the event says so (``first_response``, with ``assigned_at``), so that the time to
+    first response is measured for every task, not only those that reported progress.
     The caller is told, at the phone they gave, through the district's citizen channel.
     """
     unit_id = unit_id or body.unit_id
@@ -316,10 +319,15 @@ def resolve(
     ticket.updated_at = now
     assignment.resolved_at = now
     assignment.result = body.result
+    first = clocks.running(session, ticket, Clock.FIRST_RESPONSE)
     clocks.stop(session, ticket, None, now)
     history.record(
-        session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
-        unit_id=unit_id, data={"result": body.result},
+        session, ticket, EventType.RESOLVED, relay=RELAY, now=now, unit_id=unit_id,
+        data={
+            "result": body.result,
+            "first_response": first,
+            "assigned_at": assignment.assigned_at.isoformat(),
+        },
     )  # fmt: skip
     notifications.tell_citizen(session, config, ticket, body.result, now)
     return acted

@@ -135,6 +135,17 @@ def current(session: Session, ticket: Ticket, clock: Clock) -> SlaClock | None:
     ).one_or_none()
 
 
+def running(session: Session, ticket: Ticket, clock: Clock) -> bool:
+    """Say whether the clock of the ticket's current attempt still runs.
+
+    Read before a stop to learn whether that stop is the clock's own: the
+    first-response clock is stopped by the first progress report, or by a
+    result that came with no report before it, and either is the response.
+    """
+    row = current(session, ticket, clock)
+    return row is not None and row.stopped_at is None
+
+
 def told(config: DistrictConfig, roles: Iterable[str], unit_id: str) -> list[dict[str, Any]]:
     """Who a rung tells: each role with the unit it stands for (None: no unit in the file)."""
     unit = config.unit(unit_id)
