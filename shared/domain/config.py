@@ -185,16 +185,31 @@ EMAIL = "email"
 _CHANNEL = r"^[a-z0-9][a-z0-9-]*$"
 
 
+class ContactRole(StrEnum):
+    """Whom in its unit a contact reaches: the duty desk that handles tasks, or its leader.
+
+    A ladder step that tells ``unit`` reaches the desk, ``unit-leader`` the leader: a
+    reminder goes to whoever works the task, an overdue one to whoever answers for it.
+    """
+
+    DESK = "desk"
+    LEADER = "leader"
+
+
 class Contact(_Model):
     """Where a unit's people are reached, and through which channel.
 
     ``webhook``: ``address`` is an ``http(s)://`` URL that gets a signed POST;
     ``email``: an e-mail address; anything else (``sms``, ``wechat``, ``phone``)
     names a gateway that consumes AMQP routing key ``notify.<channel>``.
+    ``role`` says whom it reaches: the unit's ``desk`` (the default) or its ``leader``.
     """
 
     channel: str = Field(pattern=_CHANNEL, max_length=32)
     address: str = Field(min_length=1, max_length=500)
+    role: ContactRole = Field(
+        default=ContactRole.DESK, description="whom it reaches: the unit's desk or its leader"
+    )
 
     @model_validator(mode="after")
     def _address_fits(self) -> Contact:
@@ -290,6 +305,21 @@ class Unit(_Model):
     capacity: int | None = Field(default=None, ge=1)
     supervisor: str | None = None
     caller_details: CallerDetails = CallerDetails.WHEN_HANDLING
+
+    def contacts_for(self, role: Role) -> tuple[Contact, ...]:
+        """The contacts an escalation step that tells ``role`` reaches in this unit.
+
+        ``unit`` reaches the desk contacts and ``unit-leader`` the leader contacts; a
+        unit that lists none of the kind asked for is reached at all its contacts, so
+        that a step is never lost to a file that does not mark roles. The other roles
+        stand for a whole unit (a supervisor, the supervision group, the leadership):
+        every contact of it.
+        """
+        wanted = _CONTACT_ROLES.get(role)
+        if wanted is None:
+            return self.contacts
+        picked = tuple(c for c in self.contacts if c.role is wanted)
+        return picked or self.contacts
 
 
 class TimeWindow(_Model):
@@ -444,7 +474,8 @@ class Counting(StrEnum):
 class Role(StrEnum):
     """Who an escalation step tells; the notification side resolves each to contacts.
 
-    ``unit`` and ``unit-leader`` are the task's unit (its desk and its head);
+    ``unit`` and ``unit-leader`` are the task's unit: its desk contacts and its leader
+    contacts (all its contacts when it names none of that kind);
     ``supervisor-unit`` is the unit named as its ``supervisor``;
     ``supervision-group`` and ``district-leadership`` are the units named by
     ``sla.supervision_group`` and ``sla.leadership`` (or nobody in particular).
@@ -455,6 +486,10 @@ class Role(StrEnum):
     SUPERVISOR_UNIT = "supervisor-unit"
     SUPERVISION_GROUP = "supervision-group"
     DISTRICT_LEADERSHIP = "district-leadership"
+
+
+#: The contacts within the task's own unit that its roles reach (see ``Unit.contacts_for``).
+_CONTACT_ROLES = {Role.UNIT: ContactRole.DESK, Role.UNIT_LEADER: ContactRole.LEADER}
 
 
 def _fraction(value: Any) -> Any:

@@ -147,7 +147,12 @@ def running(session: Session, ticket: Ticket, clock: Clock) -> bool:
 
 
 def told(config: DistrictConfig, roles: Iterable[str], unit_id: str) -> list[dict[str, Any]]:
-    """Who a rung tells: each role with the unit it stands for (None: no unit in the file)."""
+    """Who a rung tells: each role with the unit it stands for (None: no unit in the file).
+
+    ``unit`` and ``unit-leader`` both stand for the task's unit; which of its
+    contacts each reaches (its desk, its leader) is decided when the notifications
+    are written, by ``Unit.contacts_for``, so the event names units, not addresses.
+    """
     unit = config.unit(unit_id)
     units: dict[Role, str | None] = {
         Role.UNIT: unit_id,

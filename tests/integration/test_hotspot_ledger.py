@@ -33,5 +33,6 @@ def test_once_per_window_to_the_stream_and_the_supervision_group(ledger: Engine)
         "2026-11-24T10:00:00+00:00",
     }
     assert [(r.target, r.payload["address"]) for r in told] == [
-        ("notify.sms", "+86-315-6312358"),
+        ("notify.sms", "+86-315-6312358"),  # the supervision group's desk
+        ("notify.phone", "+86-315-6312300"),  # and its leader: a hot spot is for the whole unit
     ] * 2
