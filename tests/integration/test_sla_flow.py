@@ -144,7 +144,7 @@ def test_late_steps_fire_in_order_marked_late_with_who_was_told(ledger: Engine) 
         {"role": "supervisor-unit", "unit_id": "service-office"},
     ]
     leadership = next(s for s in steps if s["level"] == 4)
-    assert leadership["told"] == [{"role": "district-leadership", "unit_id": None}]
+    assert leadership["told"] == [{"role": "district-leadership", "unit_id": "district-leaders"}]
     assert {"ticket_id", "clock", "level", "name", "due_at", "fired_at"} <= set(first)
     with make_sessions(ledger)() as s:
         ticket = s.get(Ticket, ticket_id)

@@ -188,3 +188,45 @@ def test_a_category_ladder_that_does_not_climb_is_refused_with_its_category() ->
     bad = MEDICAL_LADDER.replace("{level: 2, name: straight-up", "{level: 1, name: straight-up")
     with pytest.raises(ConfigError, match=r"sla\.categories 'medical' ladders\.sign-for: level 1 "):
         parse_config(_with_medical_ladder(bad), "d.yaml")
+
+
+def _ladder_warnings(text: str) -> list[str]:
+    messages = [f.message for f in lint(Router(parse_config(text, "d.yaml")))]
+    return [m for m in messages if "tell nobody" in m or m.startswith("hotspots")]
+
+
+def test_config_check_warns_of_ladder_steps_that_tell_nobody() -> None:
+    assert _ladder_warnings(TEXT) == []
+    leadership = "  leadership: district-leaders\n"
+    assert leadership in TEXT
+    assert _ladder_warnings(TEXT.replace(leadership, "")) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4) tell nobody:"
+        " sla.leadership names no unit"
+    ]
+    # a category's own ladder counts too, named by its category
+    assert _ladder_warnings(_with_medical_ladder().replace(leadership, "")) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4,"
+        " medical sign-for level 2) tell nobody: sla.leadership names no unit"
+    ]
+    group = "  supervision_group: service-office\n"
+    assert _ladder_warnings(TEXT.replace(group, "")) == [
+        "sla: ladder steps that tell supervision-group (sign-for level 3, first-response"
+        " level 2, resolution level 3) tell nobody: sla.supervision_group names no unit",
+        "hotspots tell the supervision group, so nobody: sla.supervision_group names no unit",
+    ]
+    contacts = (
+        "    contacts:\n"
+        '      - {channel: phone, address: "+86-315-6310001"}\n'
+        '      - {channel: sms, address: "+86-139-0315-0001"}\n'
+    )
+    assert contacts in TEXT
+    mute = TEXT.replace(contacts, "")
+    assert _ladder_warnings(mute) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4) tell nobody:"
+        " unit 'district-leaders' has no contact"
+    ]
+    alone = TEXT.replace("    supervisor: service-office\n", "")
+    assert _ladder_warnings(alone) == [
+        "sla: ladder steps that tell supervisor-unit (sign-for level 3, resolution level 3)"
+        " tell nobody: no unit names a supervisor"
+    ]
