@@ -123,6 +123,7 @@ def submit(
         if earlier is not None:
             return Submitted(earlier, created=False)
     loc = request.location
+    located = router.areas.locate(loc.area_code, loc.lat, loc.lon)
     ticket = Ticket(
         id=str(uuid.uuid4()),
         district=request.district,
@@ -144,10 +145,13 @@ def submit(
         updated_at=now,
         idempotency_key=idempotency_key,
         resolved_at_intake=False,
-        place=router.areas.community(router.areas.locate(loc.area_code, loc.lat, loc.lon)),
+        place=router.areas.community(located),
     )
     session.add(ticket)
-    history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
+    # The most specific area the request was located in, by its code or its map point:
+    # what the notifier counts hot spots by, at whatever level a rule watches.
+    received = {"area": located.area}
+    history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now, data=received)
     if request.resolved_at_intake:
         _resolve_at_intake(session, ticket, request.answer or "", now)
         return Submitted(ticket, created=True)

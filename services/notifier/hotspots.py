@@ -62,8 +62,8 @@ class HotspotWatch:
             async for value in stream:
                 if not isinstance(value, dict) or value.get("type") != EventType.RECEIVED:
                     continue
-                code, category = value.get("area_code"), value.get("category")
-                if not isinstance(code, str) or not isinstance(category, str):
+                code, category = hotspots.located(value), value.get("category")
+                if code is None or not isinstance(category, str):
                     continue
                 for index, area in hotspots.counted_in(config, category, areas.chain(code)):
                     tables[index][area] += 1

@@ -15,6 +15,18 @@ from hotline.shared.domain.config import DistrictConfig, Hotspot
 from hotline.shared.domain.routing import under
 
 
+def located(received: dict[str, Any]) -> str | None:
+    """The area a ``received`` event counts in: the most specific one the intake located the
+    request in, by its area code or by its map point alone (``data.area``).
+
+    Not the ticket's ``area_code``: a request that gave only coordinates has none, and
+    would never count, though it is often the very caller an outbreak strands.
+    """
+    data = received.get("data")
+    area = data.get("area") if isinstance(data, dict) else None
+    return area if isinstance(area, str) else None
+
+
 def counted_in(
     config: DistrictConfig, category: str, chain: tuple[str, ...]
 ) -> list[tuple[int, str]]:

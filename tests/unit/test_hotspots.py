@@ -8,6 +8,7 @@ import pytest
 
 from hotline.shared.config_file import EXAMPLE, ConfigError, parse_config
 from hotline.shared.domain import hotspots
+from hotline.shared.domain.location import AreaMap
 
 RULES = """
 hotspots:
@@ -16,6 +17,24 @@ hotspots:
 """
 CONFIG = parse_config(EXAMPLE.read_text(encoding="utf-8") + RULES, "lunan.yaml")
 COMMUNITY = ("130202001001", "130202001", "130202")
+
+#: Xinhua Community with a map outline, so that a caller's map point alone locates them there.
+XINHUA = '  - {id: "130202001001", name: Friendship Street / Xinhua Community, level: community}\n'
+OUTLINED = XINHUA.replace(
+    "level: community}",
+    "level: community,\n     geometry: {type: Polygon, coordinates: [[[118.17, 39.62],"
+    " [118.19, 39.62], [118.19, 39.64], [118.17, 39.64], [118.17, 39.62]]]}}",
+)
+IN_XINHUA = (39.63, 118.18)  # lat, lon
+
+
+def outlined(text: str) -> str:
+    """The example district's text with Xinhua Community's outline."""
+    assert text.count(XINHUA) == 1
+    return text.replace(XINHUA, OUTLINED)
+
+
+MAPPED = parse_config(outlined(EXAMPLE.read_text(encoding="utf-8")) + RULES, "lunan.yaml")
 
 
 def test_a_request_counts_for_each_rule_at_its_level() -> None:
@@ -28,6 +47,21 @@ def test_a_request_counts_for_each_rule_at_its_level() -> None:
         (1, "130202002")
     ]  # located at street level only: no community to count
     assert hotspots.counted_in(CONFIG, "medical", COMMUNITY) == []
+
+
+def test_a_request_located_by_its_map_point_alone_counts_where_it_was_located() -> None:
+    location = AreaMap(MAPPED).locate(None, *IN_XINHUA)
+    assert (location.source, location.area) == ("coordinates", "130202001001")
+    received = {"type": "received", "area_code": None, "data": {"area": location.area}}
+    area = hotspots.located(received)
+    assert area == "130202001001"
+    assert hotspots.counted_in(MAPPED, "supplies.food", AreaMap(MAPPED).chain(area)) == [
+        (0, "130202001001"),
+        (1, "130202001"),
+    ]
+    # not located anywhere (or an event from before the intake said where): counts nowhere
+    assert hotspots.located({"type": "received", "area_code": None, "data": {"area": None}}) is None
+    assert hotspots.located({"type": "received", "area_code": "130202001001", "data": {}}) is None
 
 
 def test_windows_are_fixed_blocks_and_the_key_names_one() -> None:
