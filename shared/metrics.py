@@ -107,7 +107,8 @@ TIME_TO_SIGN_FOR = Histogram(
 )
 TIME_TO_FIRST_RESPONSE = Histogram(
     "hotline_time_to_first_response_seconds",
-    "From a task's assignment to the unit's first progress report (its response).",
+    "From a task's assignment to the unit's first response: its first progress report,"
+    " or its result when it reported none before.",
     ["district", "unit", "category", "urgency"],
     buckets=SLA_BUCKETS,
 )

@@ -123,6 +123,7 @@ def submit(
         if earlier is not None:
             return Submitted(earlier, created=False)
     loc = request.location
+    located = router.areas.locate(loc.area_code, loc.lat, loc.lon)
     ticket = Ticket(
         id=str(uuid.uuid4()),
         district=request.district,
@@ -144,10 +145,13 @@ def submit(
         updated_at=now,
         idempotency_key=idempotency_key,
         resolved_at_intake=False,
-        place=router.areas.community(router.areas.locate(loc.area_code, loc.lat, loc.lon)),
+        place=router.areas.community(located),
     )
     session.add(ticket)
-    history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now)
+    # The most specific area the request was located in, by its code or its map point:
+    # what the notifier counts hot spots by, at whatever level a rule watches.
+    received = {"area": located.area}
+    history.record(session, ticket, EventType.RECEIVED, relay=RELAY, now=now, data=received)
     if request.resolved_at_intake:
         _resolve_at_intake(session, ticket, request.answer or "", now)
         return Submitted(ticket, created=True)
@@ -307,6 +311,9 @@ def resolve(
 ) -> Acted:
     """The unit finishes the task with a result; every clock stops (a response came with it).
 
+    A result with no progress report before it is also the unit's first response:
+    the event says so (``first_response``, with ``assigned_at``), so that the time to
+    first response is measured for every task, not only those that reported progress.
     The caller is told, at the phone they gave, through the district's citizen channel.
     """
     unit_id = unit_id or body.unit_id
@@ -316,10 +323,15 @@ def resolve(
     ticket.updated_at = now
     assignment.resolved_at = now
     assignment.result = body.result
+    first = clocks.running(session, ticket, Clock.FIRST_RESPONSE)
     clocks.stop(session, ticket, None, now)
     history.record(
-        session, ticket, EventType.RESOLVED, relay=RELAY, now=now,
-        unit_id=unit_id, data={"result": body.result},
+        session, ticket, EventType.RESOLVED, relay=RELAY, now=now, unit_id=unit_id,
+        data={
+            "result": body.result,
+            "first_response": first,
+            "assigned_at": assignment.assigned_at.isoformat(),
+        },
     )  # fmt: skip
     notifications.tell_citizen(session, config, ticket, body.result, now)
     return acted

@@ -101,8 +101,10 @@ def router(ctx: api.IntakeContext) -> APIRouter:
         return await api.run_and_wake(ctx, work)
 
     async def decide(
-        ticket_id: str, extension_id: int, body: ExtensionDecided, approve: bool
+        ticket_id: str, extension_id: int, body: ExtensionDecided, who: Principal, approve: bool
     ) -> ExtensionOut:
+        if body.by is None:
+            body = body.model_copy(update={"by": who.name})
         config = ctx.source.config
 
         def work(session: Session, now: datetime) -> ExtensionOut:
@@ -118,16 +120,16 @@ def router(ctx: api.IntakeContext) -> APIRouter:
 
     @routes.post("/{ticket_id}/extensions/{extension_id}/approve", response_model=ExtensionOut)
     async def approve(
-        ticket_id: str, extension_id: int, body: ExtensionDecided, _: Supervises
+        ticket_id: str, extension_id: int, body: ExtensionDecided, who: Supervises
     ) -> ExtensionOut:
         """A supervisor approves: the resolution deadline and its pending steps move."""
-        return await decide(ticket_id, extension_id, body, approve=True)
+        return await decide(ticket_id, extension_id, body, who, approve=True)
 
     @routes.post("/{ticket_id}/extensions/{extension_id}/refuse", response_model=ExtensionOut)
     async def refuse(
-        ticket_id: str, extension_id: int, body: ExtensionDecided, _: Supervises
+        ticket_id: str, extension_id: int, body: ExtensionDecided, who: Supervises
     ) -> ExtensionOut:
         """A supervisor refuses: the deadline stays."""
-        return await decide(ticket_id, extension_id, body, approve=False)
+        return await decide(ticket_id, extension_id, body, who, approve=False)
 
     return routes

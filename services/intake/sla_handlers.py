@@ -36,8 +36,7 @@ def report_progress(session: Session, ticket_id: str, body: Progress, now: datet
     acted = current_task(session, ticket_id, body.unit_id, Action.REPORT_PROGRESS)
     ticket = acted.ticket
     ticket.updated_at = now
-    clock = clocks.current(session, ticket, Clock.FIRST_RESPONSE)
-    first = clock is not None and clock.stopped_at is None
+    first = clocks.running(session, ticket, Clock.FIRST_RESPONSE)
     clocks.stop(session, ticket, [Clock.FIRST_RESPONSE], now)
     history.record(
         session, ticket, EventType.PROGRESS_REPORTED, relay=RELAY, now=now,

@@ -49,9 +49,18 @@ class ExtensionAsked(_Body):
 
 
 class ExtensionDecided(_Body):
-    """The district's answer to an extension request, and who gave it."""
+    """The district's answer to an extension request, and who gave it.
 
-    by: str = Field(min_length=1, max_length=100, description="the supervisor who decided")
+    ``by`` may be left out: the history then names the supervisor the token was made for,
+    as feedback and a dispatcher's assignment do, so no decision is recorded as nobody's.
+    """
+
+    by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="the supervisor who decided (default: the name the token was made for)",
+    )
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 #: process writes (a new assignment) is seen within this, well inside the 1 s promise.
 TICK_SECONDS = 0.25
 
+#: The events that may be a task's first response: a progress report, or a result that came
+#: with no report before it (the event's ``first_response`` says which one was).
+RESPONSES = (EventType.PROGRESS_REPORTED, EventType.RESOLVED)
+
 
 class NotifierWorker:
     """Fires due escalation steps and turns the events stream into SLA metrics."""
@@ -85,6 +89,8 @@ class NotifierWorker:
     def observe(self, values: Iterable[Any]) -> None:
         """Count events; measure times to sign-for, first response and resolution from the stream.
 
+        First response is the first progress report, or the result when none came before it.
+
         Whether a clock was met or missed is not judged here but where the
         clock stops or fires, in the ledger, so that it counts exactly once.
         """
@@ -111,13 +117,9 @@ class NotifierWorker:
             if kind is EventType.SIGNED_FOR and assigned_at is not None:
                 waited = (at - assigned_at).total_seconds()
                 metrics.TIME_TO_SIGN_FOR.labels(*labels, urgency.value).observe(waited)
-            elif (
-                kind is EventType.PROGRESS_REPORTED
-                and data.get("first_response")
-                and assigned_at is not None
-            ):
+            if kind in RESPONSES and data.get("first_response") and assigned_at is not None:
                 waited = (at - assigned_at).total_seconds()
                 metrics.TIME_TO_FIRST_RESPONSE.labels(*labels, urgency.value).observe(waited)
-            elif kind is EventType.RESOLVED:
+            if kind is EventType.RESOLVED:
                 took = (at - created_at).total_seconds()
                 metrics.TIME_TO_RESOLUTION.labels(*labels, urgency.value).observe(took)

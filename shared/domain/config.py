@@ -185,16 +185,31 @@ EMAIL = "email"
 _CHANNEL = r"^[a-z0-9][a-z0-9-]*$"
 
 
+class ContactRole(StrEnum):
+    """Whom in its unit a contact reaches: the duty desk that handles tasks, or its leader.
+
+    A ladder step that tells ``unit`` reaches the desk, ``unit-leader`` the leader: a
+    reminder goes to whoever works the task, an overdue one to whoever answers for it.
+    """
+
+    DESK = "desk"
+    LEADER = "leader"
+
+
 class Contact(_Model):
     """Where a unit's people are reached, and through which channel.
 
     ``webhook``: ``address`` is an ``http(s)://`` URL that gets a signed POST;
     ``email``: an e-mail address; anything else (``sms``, ``wechat``, ``phone``)
     names a gateway that consumes AMQP routing key ``notify.<channel>``.
+    ``role`` says whom it reaches: the unit's ``desk`` (the default) or its ``leader``.
     """
 
     channel: str = Field(pattern=_CHANNEL, max_length=32)
     address: str = Field(min_length=1, max_length=500)
+    role: ContactRole = Field(
+        default=ContactRole.DESK, description="whom it reaches: the unit's desk or its leader"
+    )
 
     @model_validator(mode="after")
     def _address_fits(self) -> Contact:
@@ -290,6 +305,21 @@ class Unit(_Model):
     capacity: int | None = Field(default=None, ge=1)
     supervisor: str | None = None
     caller_details: CallerDetails = CallerDetails.WHEN_HANDLING
+
+    def contacts_for(self, role: Role) -> tuple[Contact, ...]:
+        """The contacts an escalation step that tells ``role`` reaches in this unit.
+
+        ``unit`` reaches the desk contacts and ``unit-leader`` the leader contacts; a
+        unit that lists none of the kind asked for is reached at all its contacts, so
+        that a step is never lost to a file that does not mark roles. The other roles
+        stand for a whole unit (a supervisor, the supervision group, the leadership):
+        every contact of it.
+        """
+        wanted = _CONTACT_ROLES.get(role)
+        if wanted is None:
+            return self.contacts
+        picked = tuple(c for c in self.contacts if c.role is wanted)
+        return picked or self.contacts
 
 
 class TimeWindow(_Model):
@@ -444,7 +474,8 @@ class Counting(StrEnum):
 class Role(StrEnum):
     """Who an escalation step tells; the notification side resolves each to contacts.
 
-    ``unit`` and ``unit-leader`` are the task's unit (its desk and its head);
+    ``unit`` and ``unit-leader`` are the task's unit: its desk contacts and its leader
+    contacts (all its contacts when it names none of that kind);
     ``supervisor-unit`` is the unit named as its ``supervisor``;
     ``supervision-group`` and ``district-leadership`` are the units named by
     ``sla.supervision_group`` and ``sla.leadership`` (or nobody in particular).
@@ -455,6 +486,10 @@ class Role(StrEnum):
     SUPERVISOR_UNIT = "supervisor-unit"
     SUPERVISION_GROUP = "supervision-group"
     DISTRICT_LEADERSHIP = "district-leadership"
+
+
+#: The contacts within the task's own unit that its roles reach (see ``Unit.contacts_for``).
+_CONTACT_ROLES = {Role.UNIT: ContactRole.DESK, Role.UNIT_LEADER: ContactRole.LEADER}
 
 
 def _fraction(value: Any) -> Any:
@@ -665,12 +700,19 @@ class DuplicatePolicy(_Model):
     window: Duration = timedelta(0)
 
 
+#: How many windows of a hot-spot rule overlap at any moment when it names no ``step``.
+HOTSPOT_HOPS = 6
+
+
 class Hotspot(_Model):
     """An early warning: ``threshold`` requests of ``category`` (or below it) from one area
     of ``level`` within one ``window`` raise a ``hotspot`` for the supervision group.
 
-    Windows are fixed blocks of ``window`` length (each clock hour for ``1h``); a hot
-    spot is raised once per area and window, when its count reaches the threshold.
+    Windows slide: one of ``window`` length starts every ``step`` (whole seconds that
+    divide the window; by default about a sixth of it, 10 minutes for ``1h``), so a
+    burst that straddles a clock hour is counted whole, not split in two halves that
+    each stay under the threshold. How often a district hears of one area is said in
+    ``hotline.shared.domain.hotspots``.
     """
 
     name: str | None = None
@@ -678,11 +720,42 @@ class Hotspot(_Model):
     level: AreaLevel = AreaLevel.COMMUNITY
     threshold: int = Field(ge=2, description="requests in one window that make a hot spot")
     window: Duration = timedelta(hours=1)
+    step: Duration | None = Field(
+        default=None,
+        description="how often a window starts: whole seconds dividing the window"
+        " (default: the largest such part of at most a sixth of it)",
+    )
 
     @property
     def label(self) -> str:
         """The rule's name, or what it watches."""
         return self.name or f"{self.category} per {self.level.value}"
+
+    @property
+    def hop(self) -> timedelta:
+        """How far apart the rule's windows start: ``step``, or the largest whole number of
+        seconds that divides the window and is at most a sixth of it (1 s at least)."""
+        if self.step is not None:
+            return self.step
+        seconds = int(self.window.total_seconds())
+        most = max(1, seconds // HOTSPOT_HOPS)
+        return timedelta(seconds=next(d for d in range(most, 0, -1) if seconds % d == 0))
+
+    def window_problem(self) -> tuple[str, str] | None:
+        """The field and what is wrong with the window or its step, if anything: windows
+        must tile time in whole seconds, as the stream table counts them."""
+        window, step, second = self.window, self.step, timedelta(seconds=1)
+        if window <= timedelta(0):
+            return "window", "a hotspot window must be > 0s"
+        if window % second:
+            return "window", f"a hotspot window must be whole seconds, not {window}"
+        if step is None:
+            return None
+        if step <= timedelta(0):
+            return "step", "a hotspot step must be > 0s"
+        if step > window or step % second or window % step:
+            return "step", f"a hotspot step must divide its window ({window}) into whole seconds"
+        return None
 
 
 class DistrictConfig(_Model):
@@ -799,8 +872,10 @@ class DistrictConfig(_Model):
         for index, hotspot in enumerate(self.hotspots):
             spot: Loc = ("hotspots", index, "category")
             problems += self._unknown_categories(spot, "hotspot", (hotspot.category,))
-            if hotspot.window <= timedelta(0):
-                problems.append((("hotspots", index, "window"), "a hotspot window must be > 0s"))
+            problem = hotspot.window_problem()
+            if problem is not None:
+                field, message = problem
+                problems.append((("hotspots", index, field), message))
         return problems
 
     def _unknown_areas(

@@ -3,7 +3,8 @@
 A file that names a unit, area or category that does not exist is refused
 outright when it is loaded; these findings are the quieter mistakes: a rule
 that an earlier one always beats, a category only manual triage will see, a
-unit nobody can reach, a neighbouring district we cannot hand requests to.
+unit nobody can reach, a neighbouring district we cannot hand requests to, an
+escalation step (or a hot spot) that would tell nobody.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from hotline.shared.domain.config import Clock, DistrictConfig, Match, Route
+from hotline.shared.domain.config import Clock, DistrictConfig, Ladder, Match, Role, Route
 from hotline.shared.domain.location import AreaMap
 from hotline.shared.domain.routing import Router, under
 from hotline.shared.domain.ticket import Urgency
@@ -92,6 +93,65 @@ def lint(router: Router) -> list[Finding]:
                 )
             )
     findings += _sla_findings(config)
+    findings += _ladder_findings(config)
+    return findings
+
+
+def _ladders(config: DistrictConfig) -> list[tuple[str, Ladder]]:
+    """Every ladder the file defines, named as a finding names it: the district's, then
+    each category override's."""
+    named = [(f"{clock}", ladder) for clock, ladder in config.sla.ladders.items()]
+    for override in config.sla.categories:
+        named += [(f"{override.category} {clock}", lad) for clock, lad in override.ladders.items()]
+    return named
+
+
+def _unheard(config: DistrictConfig, role: Role) -> str | None:
+    """Why a ladder step that tells ``role`` would tell nobody, if it would.
+
+    ``unit`` and ``unit-leader`` stand for the task's unit, which a route chose: a
+    unit with no contact is its own finding, and a unit with no leader contact is
+    told at its desk (``Unit.contacts_for``), so neither is a ladder's fault.
+    """
+    if role is Role.SUPERVISOR_UNIT:
+        supervisors = {u.supervisor for u in config.units if u.supervisor is not None}
+        if not supervisors:
+            return "no unit names a supervisor"
+        silent = sorted(s for s in supervisors if not _reachable(config, s))
+        return f"supervisor {', '.join(map(repr, silent))} has no contact" if silent else None
+    setting = {Role.SUPERVISION_GROUP: "supervision_group", Role.DISTRICT_LEADERSHIP: "leadership"}
+    if role not in setting:
+        return None
+    unit_id = getattr(config.sla, setting[role])
+    if unit_id is None:
+        return f"sla.{setting[role]} names no unit"
+    return None if _reachable(config, unit_id) else f"unit {unit_id!r} has no contact"
+
+
+def _reachable(config: DistrictConfig, unit_id: str) -> bool:
+    unit = config.unit(unit_id)
+    return unit is not None and bool(unit.contacts)
+
+
+def _ladder_findings(config: DistrictConfig) -> list[Finding]:
+    """Ladder steps (and hot spots) that would tell nobody: a role that stands for no unit,
+    or for a unit with no contact. One finding per role, naming the steps."""
+    steps: dict[Role, list[str]] = {}
+    for where, ladder in _ladders(config):
+        for step in ladder:
+            for role in step.tell:
+                steps.setdefault(role, []).append(f"{where} level {step.level}")
+    findings = []
+    for role, places in steps.items():
+        why = _unheard(config, role)
+        if why is not None:
+            text = f"sla: ladder steps that tell {role} ({', '.join(places)}) tell nobody: {why}"
+            findings.append(Finding("warning", text))
+    if config.hotspots:
+        why = _unheard(config, Role.SUPERVISION_GROUP)
+        if why is not None:
+            text = f"hotspots tell the supervision group, so nobody: {why}"
+            findings.append(Finding("warning", text))
     return findings
 
 

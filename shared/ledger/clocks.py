@@ -135,8 +135,24 @@ def current(session: Session, ticket: Ticket, clock: Clock) -> SlaClock | None:
     ).one_or_none()
 
 
+def running(session: Session, ticket: Ticket, clock: Clock) -> bool:
+    """Say whether the clock of the ticket's current attempt still runs.
+
+    Read before a stop to learn whether that stop is the clock's own: the
+    first-response clock is stopped by the first progress report, or by a
+    result that came with no report before it, and either is the response.
+    """
+    row = current(session, ticket, clock)
+    return row is not None and row.stopped_at is None
+
+
 def told(config: DistrictConfig, roles: Iterable[str], unit_id: str) -> list[dict[str, Any]]:
-    """Who a rung tells: each role with the unit it stands for (None: no unit in the file)."""
+    """Who a rung tells: each role with the unit it stands for (None: no unit in the file).
+
+    ``unit`` and ``unit-leader`` both stand for the task's unit; which of its
+    contacts each reaches (its desk, its leader) is decided when the notifications
+    are written, by ``Unit.contacts_for``, so the event names units, not addresses.
+    """
     unit = config.unit(unit_id)
     units: dict[Role, str | None] = {
         Role.UNIT: unit_id,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig
+from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig, Role
 from hotline.shared.ledger.outbox import Transport, enqueue_once
 from hotline.shared.ledger.schema import Ticket
 from hotline.shared.names import notify_routing_key
@@ -82,24 +82,25 @@ def _notify(
 def tell_escalation(
     session: Session, config: DistrictConfig, ticket: Ticket, message: dict[str, Any]
 ) -> int:
-    """Enqueue the escalation ``message`` to every contact of the units in its ``told`` list.
+    """Enqueue the escalation ``message`` to the contacts its ``told`` roles reach.
 
-    A unit named by several roles is told once, with all of them; a role with
-    no unit in the district file tells nobody. Returns how many were added.
+    Each role reaches contacts of its unit as ``Unit.contacts_for`` says (``unit`` the
+    desk, ``unit-leader`` the leader). A contact reached by several roles is told
+    once, with all of them; a role with no unit in the district file tells nobody.
+    Returns how many were added.
     """
-    roles: dict[str, list[str]] = {}
-    for told in message["told"]:
-        if told.get("unit_id") is not None:
-            roles.setdefault(told["unit_id"], []).append(told["role"])
     step = ":".join(str(message[k]) for k in ("attempt", "clock", "level", "repeat"))
+    reached: dict[str, tuple[str, Contact, list[str]]] = {}
+    for told in message["told"]:
+        unit = config.unit(told["unit_id"]) if told.get("unit_id") is not None else None
+        for contact in unit.contacts_for(Role(told["role"])) if unit is not None else ():
+            key = f"{ticket.id}:{step}:{_contact_key(contact)}"
+            reached.setdefault(key, (told["unit_id"], contact, []))[2].append(told["role"])
     now = datetime.fromisoformat(message["fired_at"])
     added = 0
-    for unit_id, unit_roles in roles.items():
-        unit = config.unit(unit_id)
-        for contact in unit.contacts if unit is not None else ():
-            body = message | {"kind": "escalation", "to_unit": unit_id, "roles": unit_roles}
-            key = f"{ticket.id}:{step}:{_contact_key(contact)}"
-            added += _notify(session, ticket.id, contact, key, body, now)
+    for key, (unit_id, contact, roles) in reached.items():
+        body = message | {"kind": "escalation", "to_unit": unit_id, "roles": roles}
+        added += _notify(session, ticket.id, contact, key, body, now)
     return added
 
 

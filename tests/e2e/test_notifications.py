@@ -1,4 +1,4 @@
-"""The running system (`hotline up`) tells people: an overdue task's unit gets a signed
+"""The running system (`hotline up`) tells people: an overdue task's unit leader gets a signed
 webhook, the caller hears of the result through the SMS gateway's queue, and a dissatisfied
 caller's ticket is reopened and routed to a unit again."""
 
@@ -21,14 +21,12 @@ UNIT = "friendship-street"
 
 def _edit(url: str) -> Callable[[str], str]:
     def edit(text: str) -> str:
-        """Critical tasks must be signed for within 2 s; the unit's desk has a webhook too."""
+        """Critical tasks must be signed for within 2 s; the unit's leader has a webhook."""
         edits = [
             ("critical: 10m", "critical: 2s"),
-            ("      - {level: 1, name: remind-unit, at: 50%, tell: unit}\n", ""),
             (
-                'contacts: [{channel: phone, address: "+86-315-2861001"}]',
-                f'contacts: [{{channel: phone, address: "+86-315-2861001"}},'
-                f" {{channel: webhook, address: {url!r}}}]",
+                '      - {channel: sms, address: "+86-139-0315-1001", role: leader}\n',
+                f"      - {{channel: webhook, address: {url!r}, role: leader}}\n",
             ),
         ]
         for old, new in edits:
@@ -50,6 +48,7 @@ def test_escalation_webhook_citizen_sms_and_reopen(tmp_path: Path) -> None:
         deadline = time.monotonic() + 20
         while not receiver.hits and time.monotonic() < deadline:
             time.sleep(0.2)
+        # the reminder (level 1, "unit") went to the desk's phone; the leader hears level 2
         assert [(h["ticket_id"], h["level"], h["roles"]) for h in receiver.hits] == [
             (ticket_id, 2, ["unit-leader"])
         ]

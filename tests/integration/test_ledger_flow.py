@@ -107,10 +107,10 @@ def test_overdue_task_escalates_each_step_once(ledger: Engine) -> None:
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None and ticket.escalation_level == 2
         keys = s.scalars(select(OutboxMessage.target).where(OutboxMessage.relay == "notifier"))
-        # each step tells the unit's contact (a phone gateway) once
+        # each step tells its contact once: the reminder the desk's phone, the leader by SMS
         assert sorted(keys) == [
             "escalation.1", "escalation.2", "lunan.events", "lunan.events",
-            "notify.phone", "notify.phone",
+            "notify.phone", "notify.sms",
         ]  # fmt: skip
 
 

@@ -29,7 +29,7 @@ from hotline.intake.schemas import NewRequest, Resolve, SignFor
 from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.amqp import AmqpPublisher, connect, drain_queue, notify_queue
-from hotline.shared.config_file import EXAMPLE
+from hotline.shared.config_file import EXAMPLE, load_config
 from hotline.shared.delivery import (
     ID_HEADER,
     SIGNATURE_HEADER,
@@ -302,6 +302,38 @@ def test_escalation_reaches_every_contact_once_with_retries_and_dead_letters(
     assert {t.payload["address"] for t in got} == {"+86-315-2861001"}
     assert len({t.message_id for t in got}) == 2
     assert _count(district, "sms", "sent") == 2
+
+
+def test_unit_steps_reach_the_desk_and_leader_steps_the_leader(ledger: Engine) -> None:
+    """The example's units list a desk and a leader: the reminder goes to the desk, the
+    unit-leader step to the leader; a unit with no leader contact hears both at its desk;
+    a unit told in two roles (supervision group and supervisor) hears each contact once."""
+    config = load_config(None)
+    street = _assigned(ledger, config)  # friendship-street
+    router = Router(config)
+    stranded = _request(config).model_copy(update={"category": "mobility.stranded"})
+    with make_sessions(ledger).begin() as s:
+        team = intake.submit(s, router, stranded, T0).ticket.id
+    with make_sessions(ledger).begin() as s:
+        route(s, router, RouteCommand(team, 0), T0)
+        assert s.get_one(Ticket, team).unit_id == "transport-team"  # lists no leader
+    with make_sessions(ledger).begin() as s:  # sign-for: 15m, 30m, 60m (supervision group)
+        fire_due(s, T0 + timedelta(hours=1), config)
+    told: dict[tuple[str, int], list[tuple[str, str, list[str]]]] = {}
+    for row in _rows(ledger):
+        if row.payload["kind"] == "escalation" and row.payload["clock"] == "sign-for":
+            where = (row.payload["ticket_id"], row.payload["level"])
+            who = (row.payload["to_unit"], row.payload["address"], row.payload["roles"])
+            told.setdefault(where, []).append(who)
+    assert told[(street, 1)] == [(UNIT, "+86-315-2861001", ["unit"])]  # the desk
+    assert told[(street, 2)] == [(UNIT, "+86-139-0315-1001", ["unit-leader"])]  # the leader
+    assert told[(team, 1)] == [("transport-team", "+86-315-2863000", ["unit"])]
+    assert told[(team, 2)] == [("transport-team", "+86-315-2863000", ["unit-leader"])]
+    both = ["supervision-group", "supervisor-unit"]
+    assert sorted(told[(street, 3)]) == [
+        ("service-office", "+86-315-6312300", both),  # its leader
+        ("service-office", "+86-315-6312358", both),  # its desk
+    ]
 
 
 def test_the_caller_is_told_when_resolved_through_the_sms_gateway(

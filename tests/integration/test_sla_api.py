@@ -74,10 +74,10 @@ def test_progress_extensions_and_the_clocks_shown(ledger: Engine) -> None:
     )
     assert (asked["state"], asked["extra_seconds"]) == ("requested", 7200.0)
     decide = f"/{ticket_id}/extensions/{asked['id']}"
-    assert ("body", "by") in _field_errors(_post(client, f"{decide}/approve", {}, 422))
+    assert ("body", "by") in _field_errors(_post(client, f"{decide}/approve", {"by": ""}, 422))
     _post(client, f"/{ticket_id}/extensions/{asked['id'] + 1}/approve", {"by": "Li"}, 404)
-    approved = _post(client, f"{decide}/approve", {"by": "Supervisor Li"}, 200)
-    assert approved["state"] == "approved"
+    approved = _post(client, f"{decide}/approve", {}, 200)  # who decided: the token's name
+    assert (approved["state"], approved["decided_by"]) == ("approved", "Test admin")
     old, new = (datetime.fromisoformat(approved[k]) for k in ("old_due_at", "new_due_at"))
     assert new - old == timedelta(hours=2)
     again = _post(client, f"{decide}/refuse", {"by": "Supervisor Li"}, 409)
@@ -98,6 +98,39 @@ def test_progress_extensions_and_the_clocks_shown(ledger: Engine) -> None:
     assert closed["end_to_end"]["stopped_at"] is not None
     asked_late = {"unit_id": UNIT, "reason": "r", "extra": "1h"}
     assert _post(client, f"/{ticket_id}/extensions", asked_late, 409)["state"] == "resolved"
+
+
+def test_the_end_to_end_clock_runs_from_intake_across_a_return(ledger: Engine) -> None:
+    """A returned task gets fresh clocks for the next unit; the ticket's own clock does not
+    start again: it counts from intake, through both units, to the second one's result."""
+    client = _client(ledger)
+    ticket_id = _post(client, "", _request().model_dump(mode="json"), 201)["id"]
+    created = datetime.fromisoformat(client.get(f"{BASE}/{ticket_id}").json()["created_at"])
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 0), datetime.now(UTC))
+    first = client.get(f"{BASE}/{ticket_id}/sla").json()
+    assert {c["unit_id"] for c in first["clocks"]} == {UNIT}
+    _post(client, f"/{ticket_id}/return", {"unit_id": UNIT, "reason": "not ours"}, 200)
+    with make_sessions(ledger).begin() as s:
+        route(s, ROUTER, RouteCommand(ticket_id, 1), datetime.now(UTC))
+
+    moved = client.get(f"{BASE}/{ticket_id}/sla").json()
+    assert {(c["attempt"], c["unit_id"]) for c in moved["clocks"]} == {(2, "service-office")}
+    fresh = min(datetime.fromisoformat(c["started_at"]) for c in moved["clocks"])
+    assert fresh > min(datetime.fromisoformat(c["started_at"]) for c in first["clocks"])
+    end_to_end = moved["end_to_end"]
+    assert datetime.fromisoformat(end_to_end["started_at"]) == created  # not the new task's start
+    assert end_to_end["stopped_at"] is None
+    assert end_to_end["elapsed_seconds"] >= round((fresh - created).total_seconds(), 3)
+    assert end_to_end["elapsed_seconds"] > first["end_to_end"]["elapsed_seconds"]
+
+    _post(client, f"/{ticket_id}/ack", {"unit_id": "service-office"}, 200)
+    _post(client, f"/{ticket_id}/resolve", {"unit_id": "service-office", "result": "fed"}, 200)
+    done = client.get(f"{BASE}/{ticket_id}/sla").json()["end_to_end"]
+    stopped = datetime.fromisoformat(done["stopped_at"])
+    assert datetime.fromisoformat(done["started_at"]) == created
+    assert done["elapsed_seconds"] == round((stopped - created).total_seconds(), 3)
+    assert client.get(f"{BASE}/{ticket_id}/sla").json()["end_to_end"] == done  # it stopped
 
 
 def test_sla_and_feedback_routes_let_in_only_their_roles(ledger: Engine) -> None:

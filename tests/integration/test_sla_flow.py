@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
@@ -16,8 +17,9 @@ from hotline.intake import sla_handlers as sla
 from hotline.intake.schemas import Resolve, Return, SignFor
 from hotline.intake.sla_schemas import ExtensionAsked, ExtensionDecided, Progress
 from hotline.notifier.handlers import fire_due
+from hotline.notifier.worker import NotifierWorker
 from hotline.shared.ledger.engine import make_sessions
-from hotline.shared.ledger.schema import Deadline, Event, SlaClock, Ticket
+from hotline.shared.ledger.schema import Deadline, Event, OutboxMessage, SlaClock, Ticket
 from tests.integration.test_ledger_flow import CONFIG, ROUTER, _request, _route
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
@@ -142,7 +144,7 @@ def test_late_steps_fire_in_order_marked_late_with_who_was_told(ledger: Engine) 
         {"role": "supervisor-unit", "unit_id": "service-office"},
     ]
     leadership = next(s for s in steps if s["level"] == 4)
-    assert leadership["told"] == [{"role": "district-leadership", "unit_id": None}]
+    assert leadership["told"] == [{"role": "district-leadership", "unit_id": "district-leaders"}]
     assert {"ticket_id", "clock", "level", "name", "due_at", "fired_at"} <= set(first)
     with make_sessions(ledger)() as s:
         ticket = s.get(Ticket, ticket_id)
@@ -185,6 +187,50 @@ def test_a_returned_task_starts_fresh_clocks_for_the_next_unit(ledger: Engine) -
     # nothing of the first unit's ladder fires any more
     _fire(ledger, T0 + timedelta(days=1))
     assert {str(s["unit_id"]) for s in _escalations(ledger, ticket_id)} == {"service-office"}
+
+
+def _first_response_sum() -> float:
+    labels = {"district": "lunan", "unit": UNIT, "category": "supplies", "urgency": "urgent"}
+    return REGISTRY.get_sample_value("hotline_time_to_first_response_seconds_sum", labels) or 0.0
+
+
+def _announced(engine: Engine, ticket_id: str) -> list[dict[str, Any]]:
+    """The ticket's events as the events stream carries them (the outbox's payloads)."""
+    with make_sessions(engine)() as s:
+        rows = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.key == ticket_id).order_by(OutboxMessage.id)
+        ).all()
+        return [r.payload for r in rows if r.target == "lunan.events"]
+
+
+def test_a_result_with_no_progress_before_it_is_the_first_response(ledger: Engine) -> None:
+    """Resolving stops the first-response clock; the notifier measures the response from it
+    too, unless a progress report came first (then that was the response, measured once)."""
+    worker = NotifierWorker(make_sessions(ledger), lambda: CONFIG, lambda: None)
+    straight, reported = _assigned(ledger), _assigned(ledger)
+    for ticket_id in (straight, reported):
+        with make_sessions(ledger).begin() as s:
+            intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + timedelta(minutes=5))
+    with make_sessions(ledger).begin() as s:
+        note = Progress(unit_id=UNIT, note="on the way")
+        sla.report_progress(s, reported, note, T0 + timedelta(minutes=10))
+    for ticket_id in (straight, reported):
+        with make_sessions(ledger).begin() as s:
+            done = Resolve(unit_id=UNIT, result="delivered")
+            intake.resolve(s, ticket_id, done, T0 + timedelta(minutes=25), CONFIG)
+    assert _clocks(ledger, straight)["first-response"].outcome == "met"
+
+    resolved = {
+        t: next(e for e in _announced(ledger, t) if e["type"] == "resolved")
+        for t in (straight, reported)
+    }
+    assert resolved[straight]["data"]["first_response"] is True
+    assert resolved[straight]["data"]["assigned_at"] == T0.isoformat()
+    assert resolved[reported]["data"]["first_response"] is False
+    before = _first_response_sum()
+    worker.observe(_announced(ledger, straight) + _announced(ledger, reported))
+    # 25 minutes for the one resolved straight away, 10 for the one that reported progress
+    assert _first_response_sum() - before == (25 + 10) * 60
 
 
 def test_an_approved_extension_moves_the_resolution_deadline_and_its_steps(

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from hotline.shared.config_file import load_config
 from hotline.shared.delivery import RetryPolicy, SmtpSettings, sign, verify
-from hotline.shared.domain.config import Contact, NotificationPolicy
+from hotline.shared.domain.config import Contact, ContactRole, NotificationPolicy, Role, Unit
 from hotline.shared.ledger.notifications import route, unreachable
 from hotline.shared.settings import NotifySettings, SettingsError
 
@@ -42,6 +42,23 @@ def test_a_contact_that_cannot_be_reached_is_refused(
 ) -> None:
     with pytest.raises(ValidationError, match=re.escape(reason)):
         Contact(channel=channel, address=address)
+
+
+def test_a_contact_reaches_the_desk_or_the_leader_and_a_role_finds_its_own() -> None:
+    desk = Contact(channel="phone", address="+86-1")
+    leader = Contact(channel="sms", address="+86-2", role=ContactRole.LEADER)
+    assert desk.role is ContactRole.DESK  # the default
+    both = Unit(id="street", name="Street", contacts=(desk, leader))
+    assert both.contacts_for(Role.UNIT) == (desk,)
+    assert both.contacts_for(Role.UNIT_LEADER) == (leader,)
+    for whole in (Role.SUPERVISOR_UNIT, Role.SUPERVISION_GROUP, Role.DISTRICT_LEADERSHIP):
+        assert both.contacts_for(whole) == (desk, leader)
+    # a unit that names no contact of the kind asked for is reached at all it has
+    assert Unit(id="a", name="A", contacts=(desk,)).contacts_for(Role.UNIT_LEADER) == (desk,)
+    assert Unit(id="b", name="B", contacts=(leader,)).contacts_for(Role.UNIT) == (leader,)
+    assert Unit(id="c", name="C").contacts_for(Role.UNIT) == ()
+    with pytest.raises(ValidationError, match="'desk' or 'leader'"):
+        Contact.model_validate({"channel": "sms", "address": "+86-3", "role": "mayor"})
 
 
 def test_the_citizen_is_told_through_a_gateway() -> None:

@@ -1,4 +1,4 @@
-"""The notifier measures from the events stream: time to sign-for and to resolution.
+"""The notifier measures from the events stream: time to sign-for, first response, resolution.
 
 Whether a clock was met or missed is counted in the ledger where the clock
 stops or fires (tests/integration/test_sla_flow.py), not from the stream.
@@ -46,6 +46,20 @@ def test_sign_for_first_response_and_resolution_times_are_measured() -> None:
     assert _sum("hotline_time_to_sign_for_seconds", district) == 12 * 60
     assert _sum("hotline_time_to_first_response_seconds", district) == 40 * 60  # the first only
     assert _sum("hotline_time_to_resolution_seconds", district) == 3 * 3600
+
+
+def test_a_result_with_no_progress_before_it_is_also_the_first_response() -> None:
+    district = "metrics-resolved-first"
+    worker = NotifierWorker(sessionmaker(), lambda: CONFIG, lambda: None)
+    straight = _event("resolved", district, timedelta(minutes=25))
+    straight["data"] |= {"first_response": True}
+    worker.observe([straight])
+    assert _sum("hotline_time_to_first_response_seconds", district) == 25 * 60
+    after_progress = _event("resolved", district, timedelta(hours=2))
+    after_progress["data"] |= {"first_response": False}  # a progress report was the response
+    worker.observe([after_progress])
+    assert _sum("hotline_time_to_first_response_seconds", district) == 25 * 60
+    assert _sum("hotline_time_to_resolution_seconds", district) == 25 * 60 + 2 * 3600
 
 
 def test_an_unreadable_event_is_set_aside_and_counted() -> None:

@@ -141,3 +141,92 @@ def test_config_check_warns_of_limits_out_of_order() -> None:
         " (supplies, supplies.food, supplies.medicine, medical, medical.dialysis, mobility,"
         " mobility.stranded, complaint, complaint.community-control, consult)"
     ]
+
+
+#: A category override that brings its own sign-for ladder: medical tasks go straight from a
+#: reminder to the unit's leader and the district leadership, repeating every 10 minutes.
+MEDICAL_LADDER = """    - category: medical
+      ladders:
+        sign-for:
+          - {level: 1, name: call-the-desk, at: 25%, tell: unit}
+          - {level: 2, name: straight-up, after: 0s, tell: [unit-leader, district-leadership],
+             repeat_every: 10m}
+"""
+
+
+def _with_medical_ladder(ladder: str = MEDICAL_LADDER) -> str:
+    anchor = "    - category: medical.emergency\n"
+    assert anchor in TEXT
+    return TEXT.replace(anchor, ladder + anchor, 1)
+
+
+def test_a_category_ladder_overrides_the_default_for_it_and_below_it() -> None:
+    policy = parse_config(_with_medical_ladder(), "d.yaml").sla
+    own = [(s.level, s.name, s.tell) for s in policy.ladder(Clock.SIGN_FOR, "medical")]
+    assert own == [
+        (1, "call-the-desk", (Role.UNIT,)),
+        (2, "straight-up", (Role.UNIT_LEADER, Role.DISTRICT_LEADERSHIP)),
+    ]
+    assert policy.ladder(Clock.SIGN_FOR, "medical.dialysis") == policy.ladder(
+        Clock.SIGN_FOR, "medical"
+    )  # a sub-category with no override of its own
+    # medical.emergency overrides limits only: its ladder still comes from medical
+    plan = plan_clock(policy, ZONE, Clock.SIGN_FOR, "medical.emergency", Urgency.CRITICAL, T0)
+    assert plan.limit == timedelta(minutes=5)
+    assert [(s.level, s.due_at - T0, s.repeat_every) for s in plan.steps] == [
+        (1, timedelta(seconds=75), None),  # 25% of its own 5 minutes
+        (2, timedelta(minutes=5), timedelta(minutes=10)),
+    ]
+    # other clocks of the category, and other categories, keep the district's ladders
+    assert policy.ladder(Clock.RESOLUTION, "medical") == policy.ladders[Clock.RESOLUTION]
+    assert policy.ladder(Clock.SIGN_FOR, "supplies.food") == policy.ladders[Clock.SIGN_FOR]
+    default = plan_clock(POLICY, ZONE, Clock.SIGN_FOR, "medical", Urgency.CRITICAL, T0)
+    assert [s.level for s in default.steps] == [1, 2, 3, 4]
+
+
+def test_a_category_ladder_that_does_not_climb_is_refused_with_its_category() -> None:
+    bad = MEDICAL_LADDER.replace("{level: 2, name: straight-up", "{level: 1, name: straight-up")
+    with pytest.raises(ConfigError, match=r"sla\.categories 'medical' ladders\.sign-for: level 1 "):
+        parse_config(_with_medical_ladder(bad), "d.yaml")
+
+
+def _ladder_warnings(text: str) -> list[str]:
+    messages = [f.message for f in lint(Router(parse_config(text, "d.yaml")))]
+    return [m for m in messages if "tell nobody" in m or m.startswith("hotspots")]
+
+
+def test_config_check_warns_of_ladder_steps_that_tell_nobody() -> None:
+    assert _ladder_warnings(TEXT) == []
+    leadership = "  leadership: district-leaders\n"
+    assert leadership in TEXT
+    assert _ladder_warnings(TEXT.replace(leadership, "")) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4) tell nobody:"
+        " sla.leadership names no unit"
+    ]
+    # a category's own ladder counts too, named by its category
+    assert _ladder_warnings(_with_medical_ladder().replace(leadership, "")) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4,"
+        " medical sign-for level 2) tell nobody: sla.leadership names no unit"
+    ]
+    group = "  supervision_group: service-office\n"
+    assert _ladder_warnings(TEXT.replace(group, "")) == [
+        "sla: ladder steps that tell supervision-group (sign-for level 3, first-response"
+        " level 2, resolution level 3) tell nobody: sla.supervision_group names no unit",
+        "hotspots tell the supervision group, so nobody: sla.supervision_group names no unit",
+    ]
+    contacts = (
+        "    contacts:\n"
+        '      - {channel: phone, address: "+86-315-6310001"}\n'
+        '      - {channel: sms, address: "+86-139-0315-0001"}\n'
+    )
+    assert contacts in TEXT
+    mute = TEXT.replace(contacts, "")
+    assert _ladder_warnings(mute) == [
+        "sla: ladder steps that tell district-leadership (sign-for level 4) tell nobody:"
+        " unit 'district-leaders' has no contact"
+    ]
+    alone = TEXT.replace("    supervisor: service-office\n", "")
+    assert _ladder_warnings(alone) == [
+        "sla: ladder steps that tell supervisor-unit (sign-for level 3, resolution level 3)"
+        " tell nobody: no unit names a supervisor"
+    ]
