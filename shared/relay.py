@@ -140,6 +140,9 @@ class Relay:
         self._loop = asyncio.get_running_loop()
         backoff = 0.0
         while not stop.is_set():
+            # Cleared before draining, not after: a commit that wakes the relay while
+            # it drains must make it drain again at once, not wait for the next poll.
+            self._wake.clear()
             try:
                 published = await self.drain_once()
                 backoff = 0.0
@@ -150,12 +153,10 @@ class Relay:
                 )
                 await wait_for_event(stop, backoff)
                 continue
-            if published < self._batch:
-                self._wake.clear()
-                if await wait_for_event(self._wake, self._poll):
-                    # Let the commits of concurrent calls land too: one claim,
-                    # one publish and one settle then carry them all.
-                    await asyncio.sleep(self._linger)
+            if published < self._batch and await wait_for_event(self._wake, self._poll):
+                # Let the commits of concurrent calls land too: one claim,
+                # one publish and one settle then carry them all.
+                await asyncio.sleep(self._linger)
 
     async def watch_backlog(self, stop: asyncio.Event) -> None:
         """Keep the backlog gauges (rows waiting, age of the oldest) current until ``stop``.
