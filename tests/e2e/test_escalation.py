@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -12,7 +13,7 @@ from kombu.entity import Queue
 
 from hotline.shared.amqp import district_exchange, drain_queue
 from tests.e2e.test_pipeline import submit, take, ticket
-from tests.harness import start_production
+from tests.harness import Proc, free_port, start_production
 
 
 def _fast_sla(text: str) -> str:
@@ -98,5 +99,41 @@ def test_a_step_due_while_the_notifier_is_down_fires_after_restart_marked_late(
         assert all(f["late"] is True for f in fired), fired
         assert all(float(str(f["late_seconds"])) > 1.0 for f in fired), fired
     finally:
+        system.stop()
+        system.tansu.stop()
+
+
+@pytest.mark.timeout(240)
+def test_two_notifier_processes_on_one_postgresql_fire_each_step_once(
+    tmp_path: Path, pg_database: str
+) -> None:
+    """Two real ``hotline notifier`` processes share the ledger's due steps: none twice."""
+    system = start_production(tmp_path, pg_database, edit=_fast_sla)
+    assert system.tansu is not None
+    port = free_port()
+    args = ["notifier", "--host", "127.0.0.1", "--port", str(port)]
+    second = Proc("notifier-2", args, system.procs["notifier"].env, port, tmp_path / "n2.log")
+    watch = Queue(
+        f"{system.district}.test-escalations",
+        exchange=district_exchange(system.district),
+        routing_key="escalation.*",
+        durable=False,
+        auto_delete=False,
+    )
+    try:
+        second.start()
+        drain_queue(system.amqp_url, watch, timeout=0.1)  # declares and binds the watcher
+        ignored = [submit(system, urgency="critical") for _ in range(20)]
+        time.sleep(6)  # past both steps of every task
+        got = drain_queue(system.amqp_url, watch, timeout=1)
+        steps = Counter((m.payload["ticket_id"], m.payload["level"]) for m in got)
+        assert set(steps) == {(t, level) for t in ignored for level in (2, 3)}
+        assert set(steps.values()) == {1}, "a step fired twice"
+        for ticket_id in ignored:
+            events = [e["type"] for e in ticket(system, ticket_id)["events"]]
+            assert events.count("escalated") == 2
+    finally:
+        if second.popen is not None:
+            second.stop()
         system.stop()
         system.tansu.stop()
