@@ -13,7 +13,7 @@ from kombu.entity import Queue
 
 from hotline.shared.amqp import district_exchange, drain_queue
 from tests.e2e.test_pipeline import submit, take, ticket
-from tests.harness import Proc, free_port, start_production
+from tests.harness import Proc, System, free_port, start_production
 
 
 def _fast_sla(text: str) -> str:
@@ -35,19 +35,24 @@ def _fast_sla(text: str) -> str:
     return text
 
 
-@pytest.mark.timeout(120)
-def test_unsigned_task_escalates_and_a_signed_one_does_not(
-    tmp_path: Path, pg_database: str
-) -> None:
-    system = start_production(tmp_path, pg_database, edit=_fast_sla)
-    assert system.tansu is not None
-    watch = Queue(
+def _escalation_watch(system: System) -> Queue:
+    """A queue of the test's own on every ``escalation.*`` message of the district."""
+    return Queue(
         f"{system.district}.test-escalations",
         exchange=district_exchange(system.district),
         routing_key="escalation.*",
         durable=False,
         auto_delete=False,
     )
+
+
+@pytest.mark.timeout(120)
+def test_unsigned_task_escalates_and_a_signed_one_does_not(
+    tmp_path: Path, pg_database: str
+) -> None:
+    system = start_production(tmp_path, pg_database, edit=_fast_sla)
+    assert system.tansu is not None
+    watch = _escalation_watch(system)
     try:
         drain_queue(system.amqp_url, watch, timeout=0.1)  # declares and binds the watcher
         ignored = submit(system, urgency="critical")
@@ -113,13 +118,7 @@ def test_two_notifier_processes_on_one_postgresql_fire_each_step_once(
     port = free_port()
     args = ["notifier", "--host", "127.0.0.1", "--port", str(port)]
     second = Proc("notifier-2", args, system.procs["notifier"].env, port, tmp_path / "n2.log")
-    watch = Queue(
-        f"{system.district}.test-escalations",
-        exchange=district_exchange(system.district),
-        routing_key="escalation.*",
-        durable=False,
-        auto_delete=False,
-    )
+    watch = _escalation_watch(system)
     try:
         second.start()
         drain_queue(system.amqp_url, watch, timeout=0.1)  # declares and binds the watcher
