@@ -191,7 +191,7 @@ class _Confirms:
         self._waiting: set[int] = set()
         self._refused = False
         channel.confirm_select()
-        channel.events["basic_ack"].add(self._ack)
+        channel.events["basic_ack"].add(self._settle)
         channel.events["basic_nack"].add(self._nack)
 
     def _settle(self, tag: int, multiple: bool) -> None:
@@ -199,9 +199,6 @@ class _Confirms:
             self._waiting = {t for t in self._waiting if t > tag}
         else:
             self._waiting.discard(tag)
-
-    def _ack(self, tag: int, multiple: bool) -> None:
-        self._settle(tag, multiple)
 
     def _nack(self, tag: int, multiple: bool) -> None:
         self._refused = True

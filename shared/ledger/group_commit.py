@@ -73,7 +73,6 @@ class GroupCommit:
         self._after_commit = after_commit
         self._max_batch = max_batch
         self._pending: list[_Pending] = []
-        self._writing = False
         self._writer: asyncio.Task[None] | None = None
 
     async def run(self, work: Work[T]) -> T:
@@ -81,31 +80,27 @@ class GroupCommit:
         loop = asyncio.get_running_loop()
         pending = _Pending(work, loop.create_future())
         self._pending.append(pending)
-        if not self._writing:
-            self._writing = True
+        if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write(), name="group-commit")
         result: T = await pending.answer
         return result
 
     async def _write(self) -> None:
         """Commit batch after batch until nothing waits; the only writer at any time."""
-        try:
-            while self._pending:
-                batch = self._pending[: self._max_batch]
-                del self._pending[: self._max_batch]
-                try:
-                    outcomes = await asyncio.to_thread(self.commit, [p.work for p in batch])
-                except BaseException as exc:  # the writer itself broke: nobody may wait forever
-                    outcomes = [_Failed(exc)] * len(batch)
-                for pending, outcome in zip(batch, outcomes, strict=True):
-                    if pending.answer.done():  # its caller gave up (the client went away)
-                        continue
-                    if isinstance(outcome, _Failed):
-                        pending.answer.set_exception(outcome.error)
-                    else:
-                        pending.answer.set_result(outcome.value)
-        finally:
-            self._writing = False
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                outcomes = await asyncio.to_thread(self.commit, [p.work for p in batch])
+            except BaseException as exc:  # the writer itself broke: nobody may wait forever
+                outcomes = [_Failed(exc)] * len(batch)
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if pending.answer.done():  # its caller gave up (the client went away)
+                    continue
+                if isinstance(outcome, _Failed):
+                    pending.answer.set_exception(outcome.error)
+                else:
+                    pending.answer.set_result(outcome.value)
 
     def commit(self, works: list[Work[Any]]) -> list[_Outcome]:
         """Run ``works`` in one transaction; each one's result, or its error when run alone."""

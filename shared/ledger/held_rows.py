@@ -1,7 +1,7 @@
 """Rows written together: held on the session, inserted one statement per table.
 
 Most of what a handler writes is plain rows nobody reads back in the same
-transaction: outbox messages, SLA clocks and their ladder steps. Added as ORM
+transaction: outbox messages, assignments, SLA clocks and their ladder steps. Added as ORM
 objects, each table's new rows go out as one huge ``INSERT ... RETURNING``
 (the ORM must learn their ids), and the PostgreSQL driver's parsing of that
 statement cost more than everything else the router did for a ticket. Held

@@ -39,10 +39,11 @@ class CommitsWhilePublishing(AmqpPublisher):
 
     relay: Relay
     engine: Engine
+    committed: bool = False
 
     def publish_many(self, items: Sequence[tuple[str, dict[str, Any], str, bool]]) -> None:
-        if not getattr(self, "done_once", False):
-            self.done_once = True
+        if not self.committed:
+            self.committed = True
             _owe(self.engine, 2)
             self.relay.wake()
         super().publish_many(items)
