@@ -20,11 +20,13 @@ from hotline.shared.domain.routing import Router
 from hotline.shared.domain.ticket import CLOSED, Action, IllegalMove, State, next_state
 from hotline.shared.ledger import clocks, dispatch, history, notifications
 from hotline.shared.ledger.engine import write_lock
+from hotline.shared.ledger.held_rows import LATER
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
 from hotline.shared.names import requests_topic
 
 RELAY = "intake"
+_CLOSED_STATES = [s.value for s in CLOSED]
 
 
 class NotFound(Exception):
@@ -170,25 +172,45 @@ def _digits(phone: str) -> str:
 
 def _open_ticket_about(session: Session, ticket: Ticket, since: datetime) -> Ticket | None:
     """The oldest open ticket of the same category and place since ``since``, preferring one
-    from the same caller: the ticket a new request is linked to instead of being routed."""
+    from the same caller: the ticket a new request is linked to instead of being routed.
+
+    Under group commit the tickets of the calls before this one in the batch
+    are still only in the session: they are looked at there, and the ledger
+    is asked without flushing them first. A flush per call was most of what
+    a call cost the intake: four round trips to the ledger instead of one.
+    """
     if ticket.place is None:
         return None
-    candidates = session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.place == ticket.place,
-            Ticket.category == ticket.category,
-            Ticket.created_at >= since,
-            Ticket.id != ticket.id,
-            Ticket.duplicate_of.is_(None),
-            Ticket.state.not_in([s.value for s in CLOSED]),
-        )
-        .order_by(Ticket.created_at, Ticket.id)
-        .with_for_update()
-    ).all()
+    with session.no_autoflush:
+        stored = session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.place == ticket.place,
+                Ticket.category == ticket.category,
+                Ticket.created_at >= since,
+                Ticket.id != ticket.id,
+                Ticket.duplicate_of.is_(None),
+                Ticket.state.not_in(_CLOSED_STATES),
+            )
+            .order_by(Ticket.created_at, Ticket.id)
+            .with_for_update()
+            .execution_options(**LATER)
+        ).all()
+    pending = [
+        t
+        for t in session.new
+        if isinstance(t, Ticket)
+        and t is not ticket
+        and t.place == ticket.place
+        and t.category == ticket.category
+        and t.created_at >= since
+        and t.duplicate_of is None
+        and t.state not in _CLOSED_STATES
+    ]
+    candidates = sorted([*stored, *pending], key=lambda t: (t.created_at, t.id))
     phone = _digits(ticket.caller_phone)
     same_caller = [t for t in candidates if _digits(t.caller_phone) == phone]
-    found = same_caller or list(candidates)
+    found = same_caller or candidates
     return found[0] if found else None
 
 

@@ -22,6 +22,10 @@ from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 #: Where a session keeps the rows it still has to insert, by table, in order of first use.
 _HELD = "hotline.held_rows"
 
+#: Execution options of a query that needs none of the held rows (nor the session's pending
+#: objects, under ``no_autoflush``): it goes out without the inserts before it.
+LATER = {"hotline_held_rows": "later"}
+
 
 def hold(session: Session, model: type[DeclarativeBase], row: dict[str, Any]) -> None:
     """Insert ``row`` into ``model``'s table with the transaction's next statement."""
@@ -47,7 +51,8 @@ def _insert_held(session: Session) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _insert_held_first(state: ORMExecuteState) -> None:
     """Before any other statement, so that it sees the held rows as if written at once."""
-    _insert_held(state.session)
+    if state.execution_options.get("hotline_held_rows") != "later":
+        _insert_held(state.session)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -76,6 +76,27 @@ def test_same_caller_is_a_duplicate_and_another_caller_is_counted(ledger: Engine
         assert fresh.duplicate_of is None and _asks_router(ledger, fresh.id)
 
 
+def test_repeats_in_one_transaction_link_to_the_ticket_not_yet_written(ledger: Engine) -> None:
+    """Group commit runs many calls in one transaction: a repeat of a call earlier in the
+    same batch (its ticket still only in the session) is linked all the same."""
+    neighbour = {"name": "Neighbour", "phone": "139 1111 2222"}
+    with make_sessions(ledger).begin() as s:
+        first = intake.submit(s, WATCHFUL, _request(), T0).ticket
+        other = intake.submit(s, WATCHFUL, _request(caller=neighbour), T0).ticket
+        again = intake.submit(s, WATCHFUL, _request(), T0 + timedelta(seconds=1)).ticket
+        elsewhere = intake.submit(
+            s, WATCHFUL, _request(location={"area_code": "130202002"}), T0
+        ).ticket
+    assert (other.duplicate_of, other.link_kind) == (first.id, "also-reported")
+    assert (again.duplicate_of, again.link_kind) == (first.id, "duplicate")
+    assert elsewhere.duplicate_of is None
+    assert _asks_router(ledger, first.id) and _asks_router(ledger, elsewhere.id)
+    assert not _asks_router(ledger, other.id) and not _asks_router(ledger, again.id)
+    with make_sessions(ledger)() as s:
+        types = s.scalars(select(Event.type).where(Event.ticket_id == first.id)).all()
+        assert types.count("duplicate-reported") == 2
+
+
 def test_no_link_when_the_window_is_off_or_the_ticket_is_closed(ledger: Engine) -> None:
     plain = Router(CONFIG)
     first = _submit(ledger, router=plain)
