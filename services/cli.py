@@ -58,7 +58,14 @@ def _service(name: str) -> Command:
     def run(args: argparse.Namespace) -> int:
         from hotline.production import run_service
 
-        return run_service(name, host=args.host, port=args.port)
+        return run_service(
+            name,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            listen_fd=args.listen_fd,
+            worker=args.worker,
+        )
 
     return run
 
@@ -116,6 +123,13 @@ def _report(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _positive(text: str) -> int:
+    """A whole number of 1 or more, for argparse."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hotline", description="Dispatch for a district's citizen-service hotline."
@@ -135,6 +149,18 @@ def _parser() -> argparse.ArgumentParser:
         service = sub.add_parser(name, help=f"run the {name} against HOTLINE_* settings")
         service.add_argument("--host", default="0.0.0.0")
         service.add_argument("--port", type=int, default=port, help="health and metrics port")
+        if name == "intake":
+            service.add_argument(
+                "--workers",
+                type=_positive,
+                default=1,
+                help="processes serving the port (one core each; default 1)",
+            )
+        else:
+            service.set_defaults(workers=1)
+        # set by the supervisor of --workers for the processes it starts
+        service.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
+        service.add_argument("--worker", help=argparse.SUPPRESS)
         service.set_defaults(run=_service(name))
 
     config = sub.add_parser("config", help="district configuration")

@@ -14,17 +14,36 @@ from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
 from hotline.shared.streams.tansu import kafka_broker_url
+from hotline.shared.workers import Supervisor, inherited, worker_argv
 
 
-def run_service(name: str, host: str, port: int) -> int:
-    """Run the service ``name`` until SIGTERM; return the exit code."""
+def run_service(
+    name: str,
+    host: str,
+    port: int,
+    *,
+    workers: int = 1,
+    listen_fd: int | None = None,
+    worker: str | None = None,
+) -> int:
+    """Run the service ``name`` until SIGTERM; return the exit code.
+
+    With ``workers`` above 1 this process only supervises that many worker
+    processes on its port (see :mod:`hotline.shared.workers`); a worker is
+    started with the supervisor's ``listen_fd`` and its ``worker`` number.
+    """
     settings = Settings.from_env()
     source = ConfigSource(settings.config_path)
     config = source.config
-    listener = listen(host, port)
+    listener = listen(host, port) if listen_fd is None else inherited(listen_fd)
     kafka_url = kafka_broker_url(settings.kafka_url)
     engine = make_engine(settings.database_url)
-    migrate(engine)
+    if listen_fd is None:
+        migrate(engine)  # once per port: a supervisor's workers find the schema ready
+    if workers > 1:
+        engine.dispose()
+        with listener:
+            return Supervisor(worker_argv(name, host, port), listener, workers).run()
     with listener, tempfile.TemporaryDirectory(prefix=f"hotline-{name}-") as state_dir:
         state = Path(state_dir)
         service: Service
@@ -40,7 +59,11 @@ def run_service(name: str, host: str, port: int) -> int:
             )
 
         def ready() -> None:
-            print(f"hotline {name}: district {config.district}, serving {host}:{port}", flush=True)
+            which = f" (worker {worker})" if worker else ""
+            print(
+                f"hotline {name}{which}: district {config.district}, serving {host}:{port}",
+                flush=True,
+            )
 
         watcher = Service("config", loops=[source.watch])
         serve([service, watcher], listener=listener, title=f"Hotline {name}", on_ready=ready)

@@ -15,11 +15,21 @@ from this module (``python -m hotline.shared.metrics_doc``).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -173,6 +183,7 @@ STREAM_CONSUMER_LAG = Gauge(
     "Messages on a Kafka topic that the service's consumer group has not committed yet"
     " (end offset minus committed offset, summed over partitions).",
     ["district", "consumer", "topic"],
+    multiprocess_mode="max",
 )
 CONFIG_RELOADS = Counter(
     "hotline_config_reloads_total",
@@ -289,3 +300,19 @@ SCRAPED = (
 )
 SNAPSHOTS = Snapshots()
 REGISTRY.register(SNAPSHOTS)
+
+
+def exposition() -> bytes:
+    """What ``/metrics`` answers: this process's metrics, or all its supervisor's workers'.
+
+    Under ``hotline intake --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set) the
+    counters and histograms of every worker are summed from their files, and
+    the scraped gauges are this worker's own: each worker computes the same
+    ledger figures. Process and GC metrics are per process and left out then.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return generate_latest()
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(SNAPSHOTS)
+    return generate_latest(registry)

@@ -10,7 +10,9 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from hotline.shared.metrics import exposition
 
 #: A named check: returns None when healthy, or a short reason when not.
 Check = Callable[[], str | None]
@@ -36,6 +38,6 @@ def make_web_app(title: str, checks: dict[str, Check], *, critical: set[str]) ->
 
     @app.get("/metrics", tags=["operations"])
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -30,6 +30,16 @@ AMQP_URL = os.environ.get("HOTLINE_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1
 HOTLINE = str(Path(sys.executable).with_name("hotline"))
 
 
+def wait_for(ok: Callable[[], object], what: str, within: float = 30) -> None:
+    """Wait until ``ok()`` is true; fail the test, naming ``what``, when ``within`` s pass."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if ok():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def free_ports(count: int) -> list[int]:
     """``count`` distinct loopback ports nobody listens on right now."""
     with contextlib.ExitStack() as stack:
@@ -174,9 +184,10 @@ def start_production(
     edit: Callable[[str], str] = lambda t: t,
     redrive_after: str = "3s",
     names: tuple[str, ...] = ("intake", "router", "notifier"),
+    intake_workers: int = 1,
 ) -> System:
     """intake, router and notifier (or those ``names`` says) as processes on RabbitMQ,
-    PostgreSQL and Tansu."""
+    PostgreSQL and Tansu; the intake with ``intake_workers`` worker processes."""
     district, config = district_file(tmp_path, edit)
     tansu = TansuBroker(log_path=tmp_path / "tansu.log")
     tansu.start()
@@ -189,10 +200,12 @@ def start_production(
         "HOTLINE_CONFIG": str(config),
         "HOTLINE_REDRIVE_AFTER": redrive_after,
     }
+    workers = ["--workers", str(intake_workers)] if intake_workers > 1 else []
     procs = {
         name: Proc(
             name,
-            [name, "--host", "127.0.0.1", "--port", str(port)],
+            [name, "--host", "127.0.0.1", "--port", str(port)]
+            + (workers if name == "intake" else []),
             env,
             port,
             tmp_path / f"{name}.log",

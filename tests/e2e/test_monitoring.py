@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,7 +14,7 @@ import pytest
 
 from hotline.shared import dashboards
 from tests.e2e.test_pipeline import submit, ticket
-from tests.harness import HOTLINE, System, start_embedded
+from tests.harness import HOTLINE, System, start_embedded, wait_for
 from tests.prometheus import Prometheus, filled, start_prometheus, variable_query
 
 
@@ -41,20 +40,11 @@ def monitored(tmp_path: Path) -> Iterator[tuple[System, Prometheus, Path]]:
         system.stop()
 
 
-def _wait_for(ok: Callable[[], object], what: str, within: float = 30) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if ok():
-            return
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _return_twice_to_triage(system: System) -> None:
     """A task returned by two units waits for a dispatcher: the load has a triage case too."""
     ticket_id = submit(system)
     for _ in range(2):
-        _wait_for(lambda: ticket(system, ticket_id)["state"] == "assigned", "an assignment")
+        wait_for(lambda: ticket(system, ticket_id)["state"] == "assigned", "an assignment")
         unit = ticket(system, ticket_id)["unit_id"]
         answer = httpx.post(
             f"{system.api}/api/v1/requests/{ticket_id}/return",
@@ -62,7 +52,7 @@ def _return_twice_to_triage(system: System) -> None:
             headers=system.headers,
         )
         assert answer.status_code == 200, answer.text
-    _wait_for(lambda: ticket(system, ticket_id)["state"] == "triage", "manual triage")
+    wait_for(lambda: ticket(system, ticket_id)["state"] == "triage", "manual triage")
 
 
 @pytest.mark.timeout(240)
@@ -86,7 +76,7 @@ def test_every_dashboard_query_returns_data_after_a_simulated_load(
     district = system.district
     # the scraped series and the rules have had time to be scraped and evaluated
     monthly = f'district_clock:hotline_sla_clock_stops_met:ratio_30d{{district="{district}"}}'
-    _wait_for(lambda: prometheus.results(monthly), "the SLA rules")
+    wait_for(lambda: prometheus.results(monthly), "the SLA rules")
     busiest = prometheus.results(
         f'topk(1, sum by (unit) (hotline_tasks_resolved_total{{district="{district}"}}))'
     )
