@@ -178,20 +178,26 @@ class Relay:
         done: list[int] = []
         refused: dict[int, str] = {}
         failure: Exception | None = None
-        streamed = [c for c in claimed if c.transport == "kafka"]
-        queued = [c for c in claimed if c.transport == "amqp"]
-        if streamed:
-            try:
-                await self._publish_stream(streamed)
-                done += [c.id for c in streamed]
-            except Exception as exc:
-                failure = exc
-        if queued:
-            try:
-                await self._publish_queue(queued)
-                done += [c.id for c in queued]
-            except Exception as exc:
-                failure = exc
+        # The stream and the queues at once: a unit's task does not wait for Kafka's ack
+        # of the events written with it (nor the other way round).
+        brokers = [
+            (rows, publish)
+            for rows, publish in (
+                ([c for c in claimed if c.transport == "kafka"], self._publish_stream),
+                ([c for c in claimed if c.transport == "amqp"], self._publish_queue),
+            )
+            if rows
+        ]
+        results = await asyncio.gather(
+            *(publish(rows) for rows, publish in brokers), return_exceptions=True
+        )
+        for (rows, _), result in zip(brokers, results, strict=True):
+            if isinstance(result, Exception):
+                failure = result
+            elif isinstance(result, BaseException):  # cancelled: the process is stopping
+                raise result
+            else:
+                done += [c.id for c in rows]
         direct = [c for c in claimed if c.transport in DIRECT]
         if direct:
             errors = await asyncio.gather(*(self._deliver(c) for c in direct))
