@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 #: Where a session keeps the rows it still has to insert, by table, in order of first use.
@@ -44,8 +44,43 @@ def _insert_held(session: Session) -> None:
     if not held:
         return
     session.flush()
+    connection = session.connection()
     for model, rows in held.items():
-        session.execute(insert(cast(Table, model.__table__)), rows)
+        table = cast(Table, model.__table__)
+        if connection.dialect.name == "postgresql":
+            _copy(connection, table, rows)
+        else:
+            connection.execute(insert(table), rows)
+
+
+def _copy(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """``COPY`` the rows into ``table`` in the connection's transaction (PostgreSQL).
+
+    psycopg pipelines an executemany, but in Python, row by row: for the dozen
+    ladder steps and outbox rows of each routed ticket that was a third of the
+    router's CPU. ``COPY`` takes the rows in one stream, formatted in C. Values
+    pass through the columns' own bind processing (UTC times, JSON), as they
+    would in an ``INSERT``; a column a row leaves out gets its default.
+    """
+    names = list(rows[0])
+    defaults = {
+        c.key: c.default.arg  # type: ignore[attr-defined]  # a scalar default has its value
+        for c in table.c
+        if c.default is not None and c.default.is_scalar
+    }
+    names += [key for key in defaults if key not in names]
+    columns = [table.c[name] for name in names]
+    dialect = connection.dialect
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    quoted = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
+    into = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
+    driver: Any = connection.connection.dbapi_connection
+    with driver.cursor() as cursor, cursor.copy(into) as copy:
+        for row in rows:
+            values = (row.get(name, defaults.get(name)) for name in names)
+            copy.write_row(
+                [v if p is None else p(v) for p, v in zip(processors, values, strict=True)]
+            )
 
 
 @event.listens_for(Session, "do_orm_execute")
