@@ -13,6 +13,7 @@ import gc
 import logging
 import signal
 import socket
+import sys
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -32,6 +33,12 @@ Loop = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 #: collector's scans stalled every request in flight: bench/intake's p99 at 16 clients
 #: went from 160 ms to 56 ms with these (and start-up's objects frozen).
 GC_THRESHOLDS = (50_000, 50, 100)
+
+#: How long a thread may hold the GIL while another waits for it (Python's default: 5 ms).
+#: Every ledger call runs in a worker thread and every broker call on the event loop, and a
+#: message passes between them several times on its way: at 5 ms a turn, the waits added
+#: up to most of bench/pipeline's latency at 200 requests/s (p50 370 ms; 190 ms with this).
+SWITCH_INTERVAL = 0.0005
 
 
 class Stream(Protocol):
@@ -145,5 +152,6 @@ def serve(
     """
     gc.freeze()  # what start-up built lives as long as the process: never scan it again
     gc.set_threshold(*GC_THRESHOLDS)
+    sys.setswitchinterval(SWITCH_INTERVAL)
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(run(services, listener=listener, title=title, on_ready=on_ready))
