@@ -90,10 +90,11 @@ _CLAIM_COLUMNS = (
 
 
 def _claimed(row: Row[Any]) -> _Claimed:
-    """A claimed row as the relay works on it; ``tries`` counts the try about to be made."""
+    """A claimed row as the relay works on it; ``tries`` (counted by the claim) includes the
+    try about to be made."""
     return _Claimed(
-        row.id, row.transport, row.target, row.key, row.message_id, row.payload, row.tries > 0,
-        row.tries + 1, row.dedup_key is not None,
+        row.id, row.transport, row.target, row.key, row.message_id, row.payload, row.tries > 1,
+        row.tries, row.dedup_key is not None,
     )  # fmt: skip
 
 
@@ -278,29 +279,35 @@ class Relay:
             metrics.NOTIFICATIONS.labels(self.district, row.channel, outcome).inc()
 
     def _claim(self) -> list[_Claimed]:
-        """Take a lease on the oldest pending rows, counting the try before publishing."""
+        """Take a lease on the oldest pending rows, counting the try before publishing.
+
+        One statement, ``UPDATE ... RETURNING`` over the rows a locking
+        ``SELECT`` picks (``SKIP LOCKED``: what another relay holds is left to
+        it): a claim is on every message's path, and each round trip to the
+        ledger is one more wait for the event loop's thread.
+        """
         now = datetime.now(UTC)
+        pending = (
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.relay == self.name,
+                OutboxMessage.published_at.is_(None),
+                OutboxMessage.dead_at.is_(None),
+                (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
         with self._sessions.begin() as session:
             rows = session.execute(
-                select(*_CLAIM_COLUMNS)
-                .where(
-                    OutboxMessage.relay == self.name,
-                    OutboxMessage.published_at.is_(None),
-                    OutboxMessage.dead_at.is_(None),
-                    (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self._batch)
-                .with_for_update(skip_locked=True, of=OutboxMessage)
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(pending.scalar_subquery()))
+                .values(claimed_until=now + LEASE, tries=OutboxMessage.tries + 1)
+                .returning(*_CLAIM_COLUMNS)
+                .execution_options(synchronize_session=False)
             ).all()
-            claimed = [_claimed(r) for r in rows]
-            if rows:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(claimed_until=now + LEASE, tries=OutboxMessage.tries + 1)
-                )
-        return claimed
+        return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
 
     def _settle(
         self,
