@@ -108,18 +108,22 @@ def wrk(system: System, script: Path, clients: int, seconds: float) -> Load:
     )
 
 
-def _intake_pids(system: System) -> list[int]:
+def _intake_pids(system: System, workers: int) -> list[int]:
     """The processes that serve the API: the one process, or a supervisor's workers."""
     popen = next(iter(system.procs.values())).popen
     assert popen is not None
+    if workers == 1:  # (``hotline up``'s one child is its Kafka broker)
+        return [popen.pid]
     children = Path(f"/proc/{popen.pid}/task/{popen.pid}/children").read_text().split()
-    return [int(pid) for pid in children] or [popen.pid]
+    return [int(pid) for pid in children]
 
 
-def measure(name: str, system: System, clients: list[int], seconds: float, tmp: Path) -> None:
+def measure(
+    name: str, system: System, clients: list[int], seconds: float, tmp: Path, workers: int = 1
+) -> None:
     script = tmp / "post.lua"
     script.write_text(_script(system))
-    pids = _intake_pids(system)
+    pids = _intake_pids(system, workers)
     wrk(system, script, 4, 2)  # warm up connections and the ledger
     for count in clients:
         cpu0 = sum(_cpu_seconds(pid) for pid in pids)
@@ -160,7 +164,7 @@ def main() -> None:
                 system = start_production(Path(tmp), url, names=("intake",), intake_workers=workers)
                 try:
                     name = f"intake alone on PostgreSQL, {workers} worker(s)"
-                    measure(name, system, clients, args.seconds, Path(tmp))
+                    measure(name, system, clients, args.seconds, Path(tmp), workers)
                 finally:
                     system.stop()
                     if system.tansu is not None:

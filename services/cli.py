@@ -63,7 +63,6 @@ def _service(name: str) -> Command:
             host=args.host,
             port=args.port,
             workers=args.workers,
-            listen_fd=args.listen_fd,
             worker=args.worker,
         )
 
@@ -159,7 +158,6 @@ def _parser() -> argparse.ArgumentParser:
         else:
             service.set_defaults(workers=1)
         # set by the supervisor of --workers for the processes it starts
-        service.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
         service.add_argument("--worker", help=argparse.SUPPRESS)
         service.set_defaults(run=_service(name))
 

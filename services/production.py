@@ -14,7 +14,7 @@ from hotline.shared.ledger.engine import make_engine, migrate
 from hotline.shared.listener import listen
 from hotline.shared.settings import Settings
 from hotline.shared.streams.tansu import kafka_broker_url
-from hotline.shared.workers import Supervisor, inherited, worker_argv
+from hotline.shared.workers import Supervisor, worker_argv
 
 
 def run_service(
@@ -23,22 +23,21 @@ def run_service(
     port: int,
     *,
     workers: int = 1,
-    listen_fd: int | None = None,
     worker: str | None = None,
 ) -> int:
     """Run the service ``name`` until SIGTERM; return the exit code.
 
     With ``workers`` above 1 this process only supervises that many worker
     processes on its port (see :mod:`hotline.shared.workers`); a worker is
-    started with the supervisor's ``listen_fd`` and its ``worker`` number.
+    started with its ``worker`` number and binds the port beside the others.
     """
     settings = Settings.from_env()
     source = ConfigSource(settings.config_path)
     config = source.config
-    listener = listen(host, port) if listen_fd is None else inherited(listen_fd)
+    listener = listen(host, port, shared=workers > 1 or worker is not None)
     kafka_url = kafka_broker_url(settings.kafka_url)
     engine = make_engine(settings.database_url)
-    if listen_fd is None:
+    if worker is None:
         migrate(engine)  # once per port: a supervisor's workers find the schema ready
     if workers > 1:
         engine.dispose()

@@ -2,12 +2,14 @@
 
 A Python process does its work on one core. The intake, which parses, checks
 and writes every call, is the first to fill it, so ``hotline intake
---workers N`` runs N copies of it. The supervisor binds the port, migrates the
-ledger once, and starts each worker as a fresh process that inherits the
-listening socket: the kernel hands each new connection to whichever worker
-accepts it first. Each worker is a whole intake (its own group commit, its own
-relay); relays claim outbox rows with ``SKIP LOCKED``, so they share the
-outbox the way replicas on different hosts do.
+--workers N`` runs N copies of it. The supervisor holds the port (bound, never
+listening), migrates the ledger once, and starts each worker as a fresh
+process that binds the same port with ``SO_REUSEPORT``: the kernel spreads
+new connections evenly over the workers. (A socket shared by all of them gave
+each connection to whichever worker woke first, often all of them to one.)
+Each worker is a whole intake (its own group commit, its own relay); relays
+claim outbox rows with ``SKIP LOCKED``, so they share the outbox the way
+replicas on different hosts do.
 
 Counters and histograms are kept in files under ``PROMETHEUS_MULTIPROC_DIR``
 (prometheus-client's multiprocess mode), so ``/metrics`` on any worker counts
@@ -40,8 +42,6 @@ QUICK_DEATH = 10.0
 MAX_QUICK_DEATHS = 3
 #: How long workers get to finish their calls and drain their relays on SIGTERM.
 STOP_GRACE = 30.0
-#: Connections the kernel queues for the workers while they are busy.
-BACKLOG = 2048
 
 
 @dataclass
@@ -52,11 +52,16 @@ class _Worker:
 
 
 class Supervisor:
-    """Starts ``count`` workers on ``listener``, restarts the ones that die, stops them all."""
+    """Starts ``count`` workers, restarts the ones that die, stops them all.
 
-    def __init__(self, argv: Sequence[str], listener: socket.socket, count: int) -> None:
+    ``holder`` is the supervisor's own socket on the port (bound with
+    ``shared``): while it is open no other program can take the port between
+    a worker's death and its restart.
+    """
+
+    def __init__(self, argv: Sequence[str], holder: socket.socket, count: int) -> None:
         self._argv = list(argv)
-        self._listener = listener
+        self._holder = holder
         self._count = count
         self._stopping = False
         self._quick_deaths = 0
@@ -65,7 +70,6 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until SIGTERM or SIGINT; return 0, or 1 when workers kept failing to start."""
-        self._listener.listen(BACKLOG)
         previous = {sig: signal.signal(sig, self._stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             self._workers = [self._spawn(index) for index in range(1, self._count + 1)]
@@ -78,10 +82,9 @@ class Supervisor:
         return code
 
     def _spawn(self, index: int) -> _Worker:
-        fd = self._listener.fileno()
-        argv = [*self._argv, "--listen-fd", str(fd), "--worker", f"{index}/{self._count}"]
+        argv = [*self._argv, "--worker", f"{index}/{self._count}"]
         env = os.environ | {"PROMETHEUS_MULTIPROC_DIR": self._metrics_dir.name}
-        popen = subprocess.Popen(argv, env=env, pass_fds=(fd,))
+        popen = subprocess.Popen(argv, env=env)
         return _Worker(index, popen, time.monotonic())
 
     def _watch(self) -> int:
@@ -125,10 +128,5 @@ class Supervisor:
 
 
 def worker_argv(service: str, host: str, port: int) -> list[str]:
-    """The command line that starts one worker of ``service`` (the supervisor adds its socket)."""
+    """The command line that starts one worker of ``service`` (the supervisor adds its number)."""
     return [sys.executable, "-m", "hotline", service, "--host", host, "--port", str(port)]
-
-
-def inherited(fd: int) -> socket.socket:
-    """The listening socket a supervisor passed down as file descriptor ``fd``."""
-    return socket.socket(fileno=fd)
