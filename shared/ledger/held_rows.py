@@ -1,15 +1,16 @@
 """Rows written together: held on the session, inserted one statement per table.
 
 Most of what a handler writes is plain rows nobody reads back in the same
-transaction: outbox messages, assignments, SLA clocks and their ladder steps. Added as ORM
-objects, each table's new rows go out as one huge ``INSERT ... RETURNING``
-(the ORM must learn their ids), and the PostgreSQL driver's parsing of that
-statement cost more than everything else the router did for a ticket. Held
-here instead, they are inserted as plain multi-row inserts (an executemany,
-which the driver pipelines) right before the session's next statement or
-its commit: so any query in the same transaction (a test's, ``enqueue_once``'s
-insert, the notifier's look at the clocks) still finds them, in the order
-they were written, and a rollback drops them with everything else.
+transaction: events, outbox messages, assignments, SLA clocks and their
+ladder steps. Added as ORM objects, each table's new rows go out as one huge
+``INSERT ... RETURNING`` (the ORM must learn their ids), and the PostgreSQL
+driver's parsing of that statement cost more than everything else the router
+did for a ticket. Held here instead, they are inserted one statement per
+table (``COPY`` on PostgreSQL, an executemany on SQLite) right before the
+session's next statement or its commit: so any query in the same
+transaction (a test's, ``enqueue_once``'s insert, the notifier's look at the
+clocks) still finds them, in the order they were written, and a rollback
+drops them with everything else.
 """
 
 from __future__ import annotations

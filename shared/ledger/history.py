@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hotline.shared.domain.events import EventType
+from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Event, Ticket
 from hotline.shared.names import events_topic
@@ -46,17 +47,24 @@ def record(
     unit_id: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> Event:
-    """Add an event to the ticket's history and its announcement to the outbox."""
-    event = Event(
-        id=str(uuid.uuid4()),
-        ticket_id=ticket.id,
-        type=type_.value,
-        at=now,
-        attempt=ticket.attempt,
-        unit_id=unit_id,
-        data=data or {},
-    )
-    session.add(event)
+    """Add an event to the ticket's history and its announcement to the outbox.
+
+    The event is a held row (see ``held_rows``): nothing changes an event once
+    written, so the unit of work need not track it, and it goes into the
+    ledger with the outbox rows instead of through the ORM's flush. The
+    ``Event`` returned is a detached copy of what will be written.
+    """
+    row: dict[str, Any] = {
+        "id": str(uuid.uuid4()),
+        "ticket_id": ticket.id,
+        "type": type_.value,
+        "at": now,
+        "attempt": ticket.attempt,
+        "unit_id": unit_id,
+        "data": data or {},
+    }
+    hold(session, Event, row)
+    event = Event(**row)
     enqueue(
         session,
         relay=relay,

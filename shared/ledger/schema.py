@@ -21,7 +21,7 @@ from sqlalchemy import (
     false,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -111,10 +111,6 @@ class Event(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     unit_id: Mapped[str | None] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-    #: Never loaded (the ticket is always at hand); it tells the unit of work to insert a
-    #: ticket before its events, so one flush can carry many new tickets and their events.
-    ticket: Mapped[Ticket] = relationship(lazy="raise", viewonly=False)
 
 
 class Assignment(Base):
