@@ -52,7 +52,8 @@ def record(
     The event is a held row (see ``held_rows``): nothing changes an event once
     written, so the unit of work need not track it, and it goes into the
     ledger with the outbox rows instead of through the ORM's flush. The
-    ``Event`` returned is a detached copy of what will be written.
+    ``Event`` returned is a transient copy of what will be written (never in
+    the session).
     """
     row: dict[str, Any] = {
         "id": str(uuid.uuid4()),

@@ -74,6 +74,7 @@ def test_a_refused_call_fails_alone_and_leaves_nothing(ledger: Engine) -> None:
     others = [r for i, r in enumerate(results) if i != 2]
     assert all(isinstance(r, intake.Submitted) for r in others)
     assert _count(ledger, Ticket) == 5  # the refused call's ticket was rolled back
+    assert _count(ledger, Event) == 5  # and its held event with it; the re-run wrote none twice
     with make_sessions(ledger)() as session:
         names = set(session.scalars(select(Ticket.caller_name)))
     assert names == {f"Caller {n}" for n in range(5)}
@@ -103,6 +104,7 @@ def test_a_unique_key_taken_at_commit_fails_only_that_call(ledger: Engine) -> No
     assert isinstance(results[1], IntegrityError)
     assert isinstance(results[0], intake.Submitted) and isinstance(results[2], intake.Submitted)
     assert _count(ledger, Ticket) == 3
+    assert _count(ledger, Event) == 3  # each call run alone again wrote its event once
 
 
 @pytest.mark.parametrize("size", [1, 3])
@@ -138,6 +140,15 @@ def test_held_outbox_rows_keep_their_order_and_are_seen_by_queries(ledger: Engin
         _owe(session, 4, now)
         seen = session.scalars(select(OutboxMessage.key).order_by(OutboxMessage.id)).all()
         assert seen == ["k1", "k2", "k3", "k4"]
+
+
+def test_a_new_tickets_event_is_in_its_history_for_the_rest_of_the_transaction(
+    ledger: Engine,
+) -> None:
+    with make_sessions(ledger).begin() as session:
+        ticket = intake.submit(session, ROUTER, _request(), datetime.now(UTC)).ticket
+        history = session.scalars(select(Event.type).where(Event.ticket_id == ticket.id)).all()
+        assert history == ["received"]
 
 
 def test_held_outbox_rows_of_a_rolled_back_change_are_never_written(ledger: Engine) -> None:
