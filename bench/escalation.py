@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import Engine, func, insert, select
 
 from hotline.notifier.worker import NotifierWorker
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
 from tests.harness import create_database, drop_database

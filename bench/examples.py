@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 
 from hotline.intake.schemas import NewRequest
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.routing import Router, RouteRequest
 from tests.samples import DISTRICTS, EXAMPLES, MOMENTS, Expected, samples
 

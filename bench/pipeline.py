@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import aiohttp
 import uvloop
 
-from hotline.shared.amqp import UnitQueueConsumer
+from hotline.shared.messaging.amqp import UnitQueueConsumer
 from tests.harness import System, create_database, drop_database, start_embedded, start_production
 
 T = TypeVar("T")

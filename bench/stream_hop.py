@@ -20,10 +20,10 @@ from typing import Any
 
 import faust
 
-from hotline.shared.streams import transport
-from hotline.shared.streams.app import StreamRunner, requests_topic
-from hotline.shared.streams.publisher import KafkaPublisher
-from hotline.shared.streams.tansu import TansuBroker
+from hotline.shared.messaging.streams import transport
+from hotline.shared.messaging.streams.app import StreamRunner, requests_topic
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.streams.tansu import TansuBroker
 
 
 async def measure(broker: TansuBroker, data: Path, rate: float, seconds: float) -> list[float]:

@@ -1,5 +1,5 @@
 """``python -m hotline``: the console script, for processes that start their own kind."""
 
-from hotline.cli import main
+from hotline.cli.main import main
 
 main()

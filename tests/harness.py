@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from hotline.shared.config_file import EXAMPLE, load_config
+from hotline.shared.configuration.file import EXAMPLE, load_config
 from hotline.shared.domain.access import hash_token, new_token
-from hotline.shared.streams.tansu import TansuBroker
+from hotline.shared.messaging.streams.tansu import TansuBroker
 
 PG_ADMIN_URL = os.environ.get(
     "HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

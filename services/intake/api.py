@@ -31,15 +31,15 @@ from hotline.intake.schemas import (
     TaskOut,
     TicketOut,
 )
-from hotline.shared import metrics
-from hotline.shared.config_source import ConfigSource
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import STAFF, Principal, Role
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.ticket import WITH_UNIT, State
 from hotline.shared.ledger.group_commit import GroupCommit
 from hotline.shared.ledger.schema import Assignment, Event, Ticket
-from hotline.shared.metrics import top_category
+from hotline.shared.observability import metrics
+from hotline.shared.observability.metrics import top_category
 
 T = TypeVar("T")
 

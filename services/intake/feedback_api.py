@@ -14,8 +14,8 @@ from hotline.intake import api, feedback_handlers
 from hotline.intake.auth import require
 from hotline.intake.feedback_schemas import Feedback, FeedbackOut, NotificationOut
 from hotline.intake.schemas import ERRORS
-from hotline.shared import metrics
 from hotline.shared.domain.access import STAFF, Principal, Role
+from hotline.shared.observability import metrics
 
 #: Who records the citizen's satisfaction: the feedback group (or admin).
 RecordsFeedback = Annotated[Principal, Depends(require(Role.FEEDBACK))]

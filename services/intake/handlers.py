@@ -23,7 +23,7 @@ from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.held_rows import LATER
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
-from hotline.shared.names import requests_topic
+from hotline.shared.messaging.names import requests_topic
 
 RELAY = "intake"
 _CLOSED_STATES = [s.value for s in CLOSED]

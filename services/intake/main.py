@@ -12,13 +12,13 @@ from hotline.intake.api import IntakeContext, install
 from hotline.intake.auth import Authenticator, install_auth
 from hotline.intake.handlers import RELAY
 from hotline.intake.open311 import install_open311
-from hotline.shared.config_source import ConfigSource
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import Principal
-from hotline.shared.host import Service
 from hotline.shared.ledger.engine import ledger_check, make_sessions
-from hotline.shared.relay import Relay
-from hotline.shared.streams.app import StreamRunner
-from hotline.shared.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.relay import Relay
+from hotline.shared.messaging.streams.app import StreamRunner
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.runtime.host import Service
 
 
 def build(

@@ -27,7 +27,7 @@ from hotline.shared.ledger import clocks, history, notifications
 from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
-from hotline.shared.names import escalation_routing_key
+from hotline.shared.messaging.names import escalation_routing_key
 
 RELAY = "notifier"
 

@@ -14,13 +14,13 @@ import faust
 from faust.tables.wrappers import WindowWrapper
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.shared import metrics
 from hotline.shared.domain import hotspots
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.location import AreaMap
 from hotline.shared.ledger.hotspots import raise_hotspot
-from hotline.shared.metrics import top_category
+from hotline.shared.observability import metrics
+from hotline.shared.observability.metrics import top_category
 
 log = logging.getLogger(__name__)
 

@@ -11,26 +11,26 @@ from sqlalchemy import Engine
 from hotline.notifier.handlers import RELAY
 from hotline.notifier.hotspots import HotspotWatch
 from hotline.notifier.worker import NotifierWorker
-from hotline.shared.amqp import AmqpPublisher
-from hotline.shared.config_source import ConfigSource
-from hotline.shared.delivery import (
+from hotline.shared.configuration.source import ConfigSource
+from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.ledger.exclusive import single_on_sqlite
+from hotline.shared.ledger.notifications import unreachable
+from hotline.shared.messaging.amqp import AmqpPublisher
+from hotline.shared.messaging.delivery import (
     RetryPolicy,
     Sender,
     SmtpSender,
     SmtpSettings,
     WebhookSender,
 )
-from hotline.shared.gauges import refreshing, ticket_gauges
-from hotline.shared.host import Service
-from hotline.shared.ledger.engine import ledger_check, make_sessions
-from hotline.shared.ledger.exclusive import single_on_sqlite
-from hotline.shared.ledger.notifications import unreachable
-from hotline.shared.metrics import Sample
-from hotline.shared.names import events_topic
-from hotline.shared.relay import Relay
-from hotline.shared.settings import NotifySettings
-from hotline.shared.streams.app import StreamRunner
-from hotline.shared.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.names import events_topic
+from hotline.shared.messaging.relay import Relay
+from hotline.shared.messaging.streams.app import StreamRunner
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.observability.gauges import refreshing, ticket_gauges
+from hotline.shared.observability.metrics import Sample
+from hotline.shared.runtime.host import Service
+from hotline.shared.runtime.settings import NotifySettings
 
 
 def senders(notify: NotifySettings) -> dict[str, Sender]:

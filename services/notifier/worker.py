@@ -11,13 +11,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.notifier.handlers import BATCH, Fired, fire_due, next_due
-from hotline.shared import metrics
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.ticket import Urgency
-from hotline.shared.metrics import top_category
-from hotline.shared.names import events_topic
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.messaging.names import events_topic
+from hotline.shared.observability import metrics
+from hotline.shared.observability.metrics import top_category
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,14 @@ from sqlalchemy import Engine
 
 from hotline.router.handlers import RELAY
 from hotline.router.worker import RouterWorker
-from hotline.shared.amqp import AmqpPublisher
-from hotline.shared.config_source import ConfigSource
-from hotline.shared.host import Service
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.ledger.engine import ledger_check, make_sessions
-from hotline.shared.names import requests_topic
-from hotline.shared.relay import Relay
-from hotline.shared.streams.app import StreamRunner
-from hotline.shared.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.amqp import AmqpPublisher
+from hotline.shared.messaging.names import requests_topic
+from hotline.shared.messaging.relay import Relay
+from hotline.shared.messaging.streams.app import StreamRunner
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.runtime.host import Service
 
 #: Up to this many request messages are decided per batch; a batch waits at most BATCH_WAIT.
 BATCH = 200

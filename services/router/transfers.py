@@ -28,13 +28,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.shared import metrics
-from hotline.shared.config_source import ConfigSource
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.config import DistrictConfig, Peer
 from hotline.shared.domain.ticket import State
 from hotline.shared.ledger import dispatch
 from hotline.shared.ledger.schema import Ticket
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.observability import metrics
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.router.handlers import BadMessage, Outcome, RouteCommand, route_batch, stale
 from hotline.router.transfers import Transfers
-from hotline.shared import metrics
-from hotline.shared.config_source import ConfigSource
-from hotline.shared.metrics import top_category
-from hotline.shared.names import requests_topic
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.configuration.source import ConfigSource
+from hotline.shared.messaging.names import requests_topic
+from hotline.shared.observability import metrics
+from hotline.shared.observability.metrics import top_category
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

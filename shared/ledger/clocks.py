@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from hotline.shared import metrics
 from hotline.shared.domain.config import Clock, DistrictConfig, Role
 from hotline.shared.domain.sla import ClockPlan, plan_clocks
 from hotline.shared.domain.ticket import Urgency
 from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
+from hotline.shared.observability import metrics
 
 MET = "met"
 MISSED = "missed"

@@ -23,7 +23,7 @@ from hotline.shared.ledger import clocks, history
 from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
-from hotline.shared.names import TRIAGE_ROUTING_KEY, unit_routing_key
+from hotline.shared.messaging.names import TRIAGE_ROUTING_KEY, unit_routing_key
 
 #: The relay that publishes tasks, copies and triage items to AMQP.
 RELAY = "router"

@@ -12,7 +12,7 @@ from hotline.shared.domain.events import EventType
 from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import Event, Ticket
-from hotline.shared.names import events_topic
+from hotline.shared.messaging.names import events_topic
 
 
 def event_message(ticket: Ticket, event: Event) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.ledger import notifications
 from hotline.shared.ledger.outbox import enqueue_once
 from hotline.shared.ledger.schema import OutboxMessage
-from hotline.shared.names import events_topic
+from hotline.shared.messaging.names import events_topic
 
 
 def raise_hotspot(

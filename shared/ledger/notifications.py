@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig, Role
 from hotline.shared.ledger.outbox import Transport, enqueue_once
 from hotline.shared.ledger.schema import Ticket
-from hotline.shared.names import notify_routing_key
+from hotline.shared.messaging.names import notify_routing_key
 
 #: The relay that delivers every notification, whoever wrote it: the notifier's.
 RELAY = "notifier"

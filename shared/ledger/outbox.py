@@ -20,7 +20,7 @@ from hotline.shared.ledger.held_rows import hold
 from hotline.shared.ledger.schema import OutboxMessage
 
 #: ``webhook`` and ``smtp`` rows are delivered by the relay itself, one row at a time,
-#: retried with backoff and dead-lettered after a limit; see ``hotline.shared.delivery``.
+#: retried with backoff and dead-lettered after a limit; see ``hotline.shared.messaging.delivery``.
 Transport = Literal["kafka", "amqp", "webhook", "smtp"]
 
 

@@ -29,7 +29,7 @@ def _settings_tree() -> ast.Module:
 
 
 def settings_read() -> set[str]:
-    """Every ``HOTLINE_*`` name that shared/settings.py reads, found in its source."""
+    """Every ``HOTLINE_*`` name that shared/runtime/settings.py reads, found in its source."""
     return {
         node.value
         for node in ast.walk(_settings_tree())
@@ -40,7 +40,7 @@ def settings_read() -> set[str]:
 
 
 def settings_required() -> set[str]:
-    """The names shared/settings.py reads as ``env["..."]``, with no default: all required."""
+    """The names shared/runtime/settings.py reads as ``env["..."]`` with no default: required."""
     return {
         node.slice.value
         for node in ast.walk(_settings_tree())
@@ -52,12 +52,14 @@ def settings_required() -> set[str]:
 
 
 def service_ports() -> dict[str, int]:
-    """The services ``hotline`` runs and their default ports, from services/cli.py's source."""
+    """The services ``hotline`` runs and their default ports, from services/cli/main.py's source."""
     for node in ast.walk(ast.parse((ROOT / "services" / "cli.py").read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["ports"]:
             ports: dict[str, int] = ast.literal_eval(node.value)
             return ports
-    raise AssertionError("services/cli.py no longer names its services' ports in `ports = {...}`")
+    raise AssertionError(
+        "services/cli/main.py no longer names its services' ports in `ports = {...}`"
+    )
 
 
 def need_tool(name: str, install: str) -> str:

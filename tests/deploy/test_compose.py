@@ -183,7 +183,7 @@ def _peer_tokens_of_compose_districts() -> set[str]:
 
 
 def test_env_example_names_every_setting() -> None:
-    """Every setting shared/settings.py reads, and every peer token the compose districts'
+    """Every setting shared/runtime/settings.py reads, and every peer token the compose districts'
     files name; nothing else."""
     names = {k for k in env_example() if k.startswith("HOTLINE_")}
     read = settings_read() | _peer_tokens_of_compose_districts()

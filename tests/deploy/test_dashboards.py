@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from hotline.shared import dashboards
+from hotline.shared.observability import dashboards
 from tests.deploy.helpers import need_tool, run
 from tests.prometheus import Prometheus, filled, start_prometheus, variable_query
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config_cli import config_check
-from hotline.shared.config_file import load_config
+from hotline.cli.config import config_check
+from hotline.shared.configuration.file import load_config
 from tests.deploy.helpers import COMPOSE, OVERLAYS
 
 DISTRICTS = sorted((COMPOSE / "districts").glob("*/district.yaml"))

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from kombu.entity import Queue
 
-from hotline.shared.amqp import district_exchange, drain_queue
+from hotline.shared.messaging.amqp import district_exchange, drain_queue
 from tests.e2e.test_pipeline import submit, take, ticket
 from tests.harness import Proc, System, free_port, start_production
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline.shared.amqp import DeliveredTask
+from hotline.shared.messaging.amqp import DeliveredTask
 from tests.e2e.test_pipeline import REQUEST, take, ticket
 from tests.harness import System, start_embedded, start_production
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from hotline.shared.amqp import DeliveredTask, drain_queue, notify_queue
+from hotline.shared.messaging.amqp import DeliveredTask, drain_queue, notify_queue
 from tests.e2e.test_pipeline import submit, ticket
 from tests.harness import System, start_embedded
 from tests.unit.test_hotspots import IN_XINHUA, outlined

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline.shared import dashboards
+from hotline.shared.observability import dashboards
 from tests.e2e.test_pipeline import submit, ticket
 from tests.harness import HOTLINE, System, start_embedded, wait_for
 from tests.prometheus import Prometheus, filled, start_prometheus, variable_query

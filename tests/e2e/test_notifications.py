@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hotline.shared.amqp import DeliveredTask, drain_queue, notify_queue
+from hotline.shared.messaging.amqp import DeliveredTask, drain_queue, notify_queue
 from tests.e2e.test_pipeline import submit, take, ticket
 from tests.harness import start_embedded
 from tests.integration.test_notifications import SECRET, Receiver

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from hotline.shared.amqp import DeliveredTask, UnitQueueConsumer
+from hotline.shared.messaging.amqp import DeliveredTask, UnitQueueConsumer
 from tests.harness import System
 
 REQUEST: dict[str, Any] = {

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from kombu.entity import Queue
 
-from hotline.shared.amqp import (
+from hotline.shared.messaging.amqp import (
     AmqpPublisher,
     NotConfirmed,
     connect,

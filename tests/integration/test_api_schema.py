@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 
 from hotline.intake.api import IntakeContext, install
 from hotline.intake.auth import Authenticator, install_auth
-from hotline.shared.config_source import ConfigSource
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import Principal, Role, hash_token, new_token
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.shared.config_file import EXAMPLE
-from hotline.shared.config_source import ConfigSource
+from hotline.shared.configuration.file import EXAMPLE
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.routing import RouteRequest
 from hotline.shared.domain.ticket import Urgency
 from tests.unit.test_routing import DAY

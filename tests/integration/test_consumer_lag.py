@@ -14,10 +14,10 @@ import faust
 import pytest
 from prometheus_client import REGISTRY
 
-from hotline.shared.names import requests_topic
-from hotline.shared.streams.app import StreamRunner
-from hotline.shared.streams.publisher import KafkaPublisher
-from hotline.shared.streams.tansu import TansuBroker
+from hotline.shared.messaging.names import requests_topic
+from hotline.shared.messaging.streams.app import StreamRunner
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.streams.tansu import TansuBroker
 
 
 async def _until(ok: Callable[[], bool], within: float = 60) -> None:

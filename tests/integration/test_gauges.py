@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import SignFor
 from hotline.notifier.handlers import fire_due
-from hotline.shared import metrics
-from hotline.shared.gauges import business_hours, outbox_backlog, ticket_gauges
 from hotline.shared.ledger.engine import make_sessions
+from hotline.shared.observability import metrics
+from hotline.shared.observability.gauges import business_hours, outbox_backlog, ticket_gauges
 from tests.integration.test_ledger_flow import CONFIG, T0, _route, _submit
 
 

@@ -17,16 +17,16 @@ from sqlalchemy import Engine, select
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import NewRequest
 from hotline.notifier.hotspots import HotspotWatch
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain import hotspots
 from hotline.shared.domain.routing import Router
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.ledger.hotspots import raise_hotspot
 from hotline.shared.ledger.schema import OutboxMessage
-from hotline.shared.names import events_topic
-from hotline.shared.streams.app import StreamRunner
-from hotline.shared.streams.publisher import KafkaPublisher
-from hotline.shared.streams.tansu import TansuBroker
+from hotline.shared.messaging.names import events_topic
+from hotline.shared.messaging.streams.app import StreamRunner
+from hotline.shared.messaging.streams.publisher import KafkaPublisher
+from hotline.shared.messaging.streams.tansu import TansuBroker
 from tests.harness import district_file
 from tests.unit.test_hotspots import CONFIG, IN_XINHUA, MAPPED
 

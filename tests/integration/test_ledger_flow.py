@@ -11,7 +11,7 @@ from hotline.intake import handlers as intake
 from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
 from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route, stale
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.routing import Router
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Deadline, Event, OutboxMessage, Ticket

@@ -28,9 +28,14 @@ from hotline.intake import handlers as intake
 from hotline.intake.schemas import NewRequest, Resolve, SignFor
 from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route
-from hotline.shared.amqp import AmqpPublisher, connect, drain_queue, notify_queue
-from hotline.shared.config_file import EXAMPLE, load_config
-from hotline.shared.delivery import (
+from hotline.shared.configuration.file import EXAMPLE, load_config
+from hotline.shared.domain.config import DistrictConfig
+from hotline.shared.domain.routing import Router
+from hotline.shared.ledger import notifications
+from hotline.shared.ledger.engine import make_sessions
+from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
+from hotline.shared.messaging.amqp import AmqpPublisher, connect, drain_queue, notify_queue
+from hotline.shared.messaging.delivery import (
     ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -40,12 +45,7 @@ from hotline.shared.delivery import (
     WebhookSender,
     verify,
 )
-from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.routing import Router
-from hotline.shared.ledger import notifications
-from hotline.shared.ledger.engine import make_sessions
-from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
-from hotline.shared.relay import Relay
+from hotline.shared.messaging.relay import Relay
 from tests.harness import AMQP_URL
 
 SECRET = "test-secret-not-for-production"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 OPEN_AT = """
 import sys, time
-from hotline.shared.amqp import UnitQueueConsumer
+from hotline.shared.messaging.amqp import UnitQueueConsumer
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 UnitQueueConsumer("sqla+sqlite:///" + sys.argv[1], "race", "unit-" + sys.argv[3]).close()
 print("opened")

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from hotline.shared.amqp import AmqpPublisher, drain_queue, unit_queue
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.outbox import enqueue
 from hotline.shared.ledger.schema import OutboxMessage
-from hotline.shared.relay import Relay
+from hotline.shared.messaging.amqp import AmqpPublisher, drain_queue, unit_queue
+from hotline.shared.messaging.relay import Relay
 from tests.harness import AMQP_URL
 
 pytestmark = pytest.mark.rabbitmq

@@ -10,13 +10,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hotline.cli.report import period_bounds, unit_kinds
 from hotline.intake import feedback_handlers, sla_handlers
 from hotline.intake import handlers as intake
 from hotline.intake.feedback_schemas import Feedback, Satisfaction
 from hotline.intake.schemas import Resolve, SignFor
 from hotline.intake.sla_schemas import Progress
 from hotline.notifier.handlers import fire_due
-from hotline.report import period_bounds, unit_kinds
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.domain.report import tally
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate

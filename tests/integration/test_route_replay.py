@@ -10,10 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from hotline.cli.route_replay import replay
 from hotline.intake import handlers as intake
-from hotline.route_replay import replay
 from hotline.router.handlers import RouteCommand, route
-from hotline.shared.config_file import EXAMPLE, parse_config
+from hotline.shared.configuration.file import EXAMPLE, parse_config
 from hotline.shared.domain.routing import Router
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from tests.harness import HOTLINE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hotline.bulk_import import Line, read_lines
+from hotline.cli.bulk_import import Line, read_lines
 
 
 def test_jsonl_lines_are_bodies_or_reasons() -> None:

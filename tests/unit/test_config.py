@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
+from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.durations import format_duration, parse_duration
 from tests.harness import HOTLINE

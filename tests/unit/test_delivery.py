@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from hotline.shared.config_file import load_config
-from hotline.shared.delivery import RetryPolicy, SmtpSettings, sign, verify
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import Contact, ContactRole, NotificationPolicy, Role, Unit
 from hotline.shared.ledger.notifications import route, unreachable
-from hotline.shared.settings import NotifySettings, SettingsError
+from hotline.shared.messaging.delivery import RetryPolicy, SmtpSettings, sign, verify
+from hotline.shared.runtime.settings import NotifySettings, SettingsError
 
 README = Path(__file__).parents[2] / "README.md"
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config_cli import config_check
+from hotline.cli.config import config_check
 from hotline.intake.handlers import check_request
 from hotline.intake.schemas import NewRequest
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import AREA_OWNER, DistrictConfig
 from hotline.shared.domain.routing import Router, RouteRequest
 from tests.harness import HOTLINE

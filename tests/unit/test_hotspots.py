@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from faust.windows import HoppingWindow
 
-from hotline.shared.config_file import EXAMPLE, ConfigError, parse_config
+from hotline.shared.configuration.file import EXAMPLE, ConfigError, parse_config
 from hotline.shared.domain import hotspots
 from hotline.shared.domain.config import Hotspot
 from hotline.shared.domain.location import AreaMap

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from hotline.shared import dashboards, metrics, metrics_doc
+from hotline.shared.observability import dashboards, metrics, metrics_doc
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Labels that would carry a ticket or a person: never on a metric.
@@ -56,7 +56,8 @@ def test_the_sla_counter_has_the_agreed_name_and_labels() -> None:
 def test_docs_metrics_md_is_generated_from_the_code() -> None:
     committed = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     assert committed == metrics_doc.render(), (
-        "docs/metrics.md is stale: python -m hotline.shared.metrics_doc > docs/metrics.md"
+        "docs/metrics.md is stale: "
+        "python -m hotline.shared.observability.metrics_doc > docs/metrics.md"
     )
     for name, _, _ in _exported():
         assert f"`{name}`" in committed
@@ -66,7 +67,8 @@ def test_committed_dashboards_are_what_the_code_generates() -> None:
     folder = ROOT / "deploy" / "grafana" / "dashboards"
     for name, text in dashboards.rendered().items():
         assert (folder / name).read_text(encoding="utf-8") == text, (
-            f"{name} is stale: python -m hotline.shared.dashboards deploy/grafana/dashboards"
+            f"{name} is stale: "
+            "python -m hotline.shared.observability.dashboards deploy/grafana/dashboards"
         )
 
 

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.orm import sessionmaker
 
 from hotline.notifier.worker import NotifierWorker
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 
 T0 = datetime(2026, 3, 27, 1, 0, tzinfo=UTC)
 CONFIG = load_config(None)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.config_cli import config_check, config_schema
+from hotline.cli.config import config_check, config_schema
 from hotline.router.transfers import NoPeerToken, missing_peer_tokens, peer_token
-from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
+from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.config import Peer
 
 TEXT = EXAMPLE.read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.privacy import MaskingFilter, mask_caller, mask_phone, mask_text
 
 

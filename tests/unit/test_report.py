@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotline.report import BadPeriod, parse_period, period_bounds, render, unit_kinds
-from hotline.shared.config_file import load_config
+from hotline.cli.report import BadPeriod, parse_period, period_bounds, render, unit_kinds
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.report import EventFact, TicketFacts, tally
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)

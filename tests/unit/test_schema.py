@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from hotline.shared.config_file import ConfigError, parse_config
+from hotline.shared.configuration.file import ConfigError, parse_config
 from hotline.shared.domain import config as config_model
 from hotline.shared.domain.config import DistrictConfig
 from tests.harness import HOTLINE

@@ -7,11 +7,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from hotline.intake.handlers import check_request
-from hotline.intake.schemas import NewRequest
-from hotline.shared.config_file import load_config
-from hotline.shared.domain.routing import Router
-from hotline.simulate import (
+from hotline.cli.simulate import (
     HOUR,
     HOURLY,
     Mix,
@@ -21,6 +17,10 @@ from hotline.simulate import (
     burst_window,
     responsive_units,
 )
+from hotline.intake.handlers import check_request
+from hotline.intake.schemas import NewRequest
+from hotline.shared.configuration.file import load_config
+from hotline.shared.domain.routing import Router
 
 CONFIG = load_config(None)
 

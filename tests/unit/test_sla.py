@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.shared.config_file import EXAMPLE, ConfigError, load_config, parse_config
+from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.config import Clock, Counting, Role
 from hotline.shared.domain.lint import lint
 from hotline.shared.domain.routing import Router

@@ -11,7 +11,7 @@ from typing import Any
 from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import REGISTRY
 
-from hotline.shared.streams.app import StreamRunner
+from hotline.shared.messaging.streams.app import StreamRunner
 
 GROUP = "hotline-lagtest-router"
 REQUESTS, EVENTS = "lagtest.requests", "lagtest.events"

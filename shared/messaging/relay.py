@@ -7,7 +7,7 @@ A row published again after a crash carries the redelivery flag, so a unit
 never sees the same task twice as new.
 
 Rows of the ``webhook`` and ``smtp`` transports (notifications) are delivered
-by :mod:`hotline.shared.delivery` senders, each on its own: a refused one
+by :mod:`hotline.shared.messaging.delivery` senders, each on its own: a refused one
 waits (its lease is the backoff) and is tried again, and after the retry
 policy's limit it is dead-lettered: kept, marked, logged and counted.
 """
@@ -24,11 +24,11 @@ from typing import Any, Protocol
 from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.shared import metrics
-from hotline.shared.delivery import DeliveryFailed, RetryPolicy, Sender
-from hotline.shared.gauges import outbox_backlog, refreshing
 from hotline.shared.ledger.schema import OutboxMessage
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.messaging.delivery import DeliveryFailed, RetryPolicy, Sender
+from hotline.shared.observability import metrics
+from hotline.shared.observability.gauges import outbox_backlog, refreshing
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from faust.serializers import codecs
 
-from hotline.shared.streams.app import StreamRunner
+from hotline.shared.messaging.streams.app import StreamRunner
 
 #: Longest wait for the broker to acknowledge a whole batch.
 ACK_TIMEOUT = 5.0

@@ -4,7 +4,7 @@ Counters say what happened; these say where things stand now (how many
 tickets wait in each state, what each unit holds, how far behind each relay
 is). Each is a cheap indexed query over open rows only, run off the event loop
 on the owner's schedule; ``/metrics`` serves the last result
-(:class:`hotline.shared.metrics.Snapshots`).
+(:class:`hotline.shared.observability.metrics.Snapshots`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.shared import metrics
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.routing import in_business_hours
 from hotline.shared.domain.ticket import WITH_UNIT, State
-from hotline.shared.host import Loop
 from hotline.shared.ledger.schema import OutboxMessage, SlaClock, Ticket
-from hotline.shared.metrics import Sample
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.observability import metrics
+from hotline.shared.observability.metrics import Sample
+from hotline.shared.runtime.host import Loop
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

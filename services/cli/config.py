@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hotline.intake.schemas import NewRequest
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import json_schema
 from hotline.shared.domain.lint import lint
 from hotline.shared.domain.routing import Decision, Router, RouteRequest

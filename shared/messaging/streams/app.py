@@ -24,8 +24,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from aiokafka.structs import TopicPartition
 
-from hotline.shared import metrics, names
-from hotline.shared.streams.tansu import bootstrap_servers, kafka_broker_url
+from hotline.shared.messaging import names
+from hotline.shared.messaging.streams.tansu import bootstrap_servers, kafka_broker_url
+from hotline.shared.observability import metrics
 
 log = logging.getLogger(__name__)
 

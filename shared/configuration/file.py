@@ -17,7 +17,7 @@ from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.location import GeometryError
 from hotline.shared.domain.routing import Router
 
-EXAMPLE = Path(__file__).parent / "examples" / "lunan.yaml"
+EXAMPLE = Path(__file__).parent.parent / "examples" / "lunan.yaml"
 
 
 class ConfigError(Exception):

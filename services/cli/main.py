@@ -13,41 +13,41 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hotline.shared.config_file import ConfigError
+from hotline.shared.configuration.file import ConfigError
 from hotline.shared.domain.privacy import MaskingFilter
 from hotline.shared.ledger.exclusive import AlreadyRunning
-from hotline.shared.listener import PortTaken
-from hotline.shared.settings import SettingsError
+from hotline.shared.runtime.listener import PortTaken
+from hotline.shared.runtime.settings import SettingsError
 
 Command = Callable[[argparse.Namespace], int]
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from hotline.config_cli import config_check
+    from hotline.cli.config import config_check
 
     return config_check(args)
 
 
 def _config_schema(args: argparse.Namespace) -> int:
-    from hotline.config_cli import config_schema
+    from hotline.cli.config import config_schema
 
     return config_schema(args)
 
 
 def _route(args: argparse.Namespace) -> int:
     if args.action == "replay":
-        from hotline.route_replay import run
+        from hotline.cli.route_replay import run
 
         return run(args)
     if args.request is None:
         raise SystemExit("hotline route: --request FILE is needed (or: hotline route replay)")
-    from hotline.config_cli import route
+    from hotline.cli.config import route
 
     return route(args)
 
 
 def _up(args: argparse.Namespace) -> int:
-    from hotline.up import run_embedded
+    from hotline.processes.up import run_embedded
 
     return run_embedded(
         config_path=args.config, host=args.host, port=args.port, data_dir=Path(args.data_dir)
@@ -56,7 +56,7 @@ def _up(args: argparse.Namespace) -> int:
 
 def _service(name: str) -> Command:
     def run(args: argparse.Namespace) -> int:
-        from hotline.production import run_service
+        from hotline.processes.production import run_service
 
         return run_service(
             name,
@@ -70,7 +70,7 @@ def _service(name: str) -> Command:
 
 
 def _unit_listen(args: argparse.Namespace) -> int:
-    from hotline.unit_cli import interactive, listen
+    from hotline.cli.units import interactive, listen
 
     if args.interactive:
         return interactive(args.unit, args.amqp_url, args.config, args.api, args.token)
@@ -78,8 +78,8 @@ def _unit_listen(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from hotline.shared.config_file import load_config
-    from hotline.simulate import ANSWERED_AT_INTAKE, HOUR, Plan, simulate
+    from hotline.cli.simulate import ANSWERED_AT_INTAKE, HOUR, Plan, simulate
+    from hotline.shared.configuration.file import load_config
 
     if args.speed <= 0 or args.per_day < 0 or args.hours <= 0:
         raise SystemExit("hotline simulate: --speed and --hours must be > 0, --per-day >= 0")
@@ -107,7 +107,7 @@ def _simulate(args: argparse.Namespace) -> int:
         settle=args.settle,
         seed=args.seed,
     )
-    from hotline.client_token import NO_TOKEN, client_token
+    from hotline.cli.client_token import NO_TOKEN, client_token
 
     token = client_token(args.token, args.data_dir)
     if token is None:
@@ -117,7 +117,7 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from hotline.report import run
+    from hotline.cli.report import run
 
     return run(args)
 
@@ -190,8 +190,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     route.set_defaults(run=_route)
 
-    from hotline.bulk_import import add_command as import_command
-    from hotline.token_cli import add_commands as token_commands
+    from hotline.cli.bulk_import import add_command as import_command
+    from hotline.cli.tokens import add_commands as token_commands
 
     token_commands(sub)
     import_command(sub)
@@ -295,7 +295,7 @@ NOISY_LOGGERS = (
     "kombu",
     "amqp",
     "alembic.runtime.plugins",
-    "hotline.shared.streams.transport",
+    "hotline.shared.messaging.streams.transport",
     "httpx",
 )
 

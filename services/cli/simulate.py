@@ -35,7 +35,7 @@ from typing import Any, TextIO
 import httpx
 
 from hotline.shared.domain.config import AreaLevel, DistrictConfig
-from hotline.shared.metrics import top_category
+from hotline.shared.observability.metrics import top_category
 
 #: How often a top-level category comes in (others weigh 1), after the seeds' bulletins:
 #: "material support, medical treatment and cross-regional mobility" lead in Lunan,

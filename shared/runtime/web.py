@@ -12,7 +12,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from hotline.shared.metrics import exposition
+from hotline.shared.observability.metrics import exposition
 
 #: A named check: returns None when healthy, or a short reason when not.
 Check = Callable[[], str | None]

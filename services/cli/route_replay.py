@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.ledger_reader import LedgerUnavailable, reading
-from hotline.shared.config_file import load_config
+from hotline.cli.ledger_reader import LedgerUnavailable, reading
+from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import (
     TRIAGE_OUTCOME,

@@ -24,8 +24,7 @@ from kombu.messaging import Producer
 from kombu.simple import SimpleQueue
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from hotline.shared import metrics
-from hotline.shared.names import (
+from hotline.shared.messaging.names import (
     TRIAGE_ROUTING_KEY,
     exchange_name,
     notify_queue_name,
@@ -34,6 +33,7 @@ from hotline.shared.names import (
     unit_queue_name,
     unit_routing_key,
 )
+from hotline.shared.observability import metrics
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from hotline.client_token import NO_TOKEN, client_token
+from hotline.cli.client_token import NO_TOKEN, client_token
 
 if TYPE_CHECKING:  # httpx is imported when the command runs, so `hotline` starts fast
     import httpx

@@ -8,9 +8,9 @@ Histogram buckets run from a fraction of a second to days because SLA limits do.
 
 Two kinds live here: the counters, gauges and histograms the code updates as
 things happen, and :class:`Scraped` gauges, which a service computes from the
-ledger or its config every few seconds (``hotline.shared.gauges``) and
+ledger or its config every few seconds (``hotline.shared.observability.gauges``) and
 Prometheus reads as they were last computed. ``docs/metrics.md`` is generated
-from this module (``python -m hotline.shared.metrics_doc``).
+from this module (``python -m hotline.shared.observability.metrics_doc``).
 """
 
 from __future__ import annotations

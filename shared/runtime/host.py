@@ -22,7 +22,7 @@ import uvicorn
 import uvloop
 from fastapi import FastAPI
 
-from hotline.shared.web import Check, make_web_app
+from hotline.shared.runtime.web import Check, make_web_app
 
 log = logging.getLogger(__name__)
 

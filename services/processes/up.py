@@ -18,13 +18,13 @@ from sqlalchemy import Engine
 from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
-from hotline.shared.config_source import ConfigSource
-from hotline.shared.host import Service, serve
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.ledger import tokens
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
-from hotline.shared.listener import listen
-from hotline.shared.settings import NotifySettings, Settings, config_tokens
-from hotline.shared.streams.tansu import TansuBroker
+from hotline.shared.messaging.streams.tansu import TansuBroker
+from hotline.shared.runtime.host import Service, serve
+from hotline.shared.runtime.listener import listen
+from hotline.shared.runtime.settings import NotifySettings, Settings, config_tokens
 
 
 def embedded_settings(data_dir: Path, kafka_url: str, config_path: str | None) -> Settings:

@@ -1,6 +1,6 @@
 """The Grafana dashboards, written from code so that they follow the metrics' names.
 
-    python -m hotline.shared.dashboards deploy/grafana/dashboards
+    python -m hotline.shared.observability.dashboards deploy/grafana/dashboards
 
 writes ``district.json``, ``unit.json`` and ``city.json`` there; Grafana loads
 them from files (deploy/grafana/provisioning). A test checks that the
@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hotline.shared import metrics
+from hotline.shared.observability import metrics
 
 DATASOURCE = {"type": "prometheus", "uid": "prometheus"}
 D = 'district=~"$district"'
@@ -41,7 +41,7 @@ COMPLETION = (
 
 
 def _name(metric: Any) -> str:
-    """The exposed name of a metric of hotline.shared.metrics (counters with ``_total``)."""
+    """The exposed name of a metric of hotline.shared.observability.metrics (counters with ``_total``)."""
     if isinstance(metric, metrics.Scraped):
         return metric.name
     name: str = metric._name

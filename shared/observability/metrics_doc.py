@@ -1,6 +1,7 @@
-"""``docs/metrics.md``, written from ``hotline.shared.metrics`` so that it cannot drift.
+"""``docs/metrics.md``, written from ``hotline.shared.observability.metrics`` so that it
+cannot drift.
 
-    python -m hotline.shared.metrics_doc > docs/metrics.md
+    python -m hotline.shared.observability.metrics_doc > docs/metrics.md
 
 A test checks that the committed file is what this prints.
 """
@@ -11,12 +12,13 @@ from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 
-from hotline.shared import metrics
+from hotline.shared.observability import metrics
 
 HEADER = """\
 # Metrics
 
-Generated from `shared/metrics.py` by `python -m hotline.shared.metrics_doc > docs/metrics.md`;
+Generated from `shared/observability/metrics.py` by
+`python -m hotline.shared.observability.metrics_doc > docs/metrics.md`;
 do not edit by hand (a test compares the two).
 
 Every service serves these at `GET /metrics`; a process exports only the ones it updates.

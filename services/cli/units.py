@@ -11,8 +11,8 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from hotline.shared.amqp import DeliveredTask, UnitQueueConsumer
-from hotline.shared.config_file import load_config
+from hotline.shared.configuration.file import load_config
+from hotline.shared.messaging.amqp import DeliveredTask, UnitQueueConsumer
 
 
 def _embedded_queues() -> str:

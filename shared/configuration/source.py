@@ -14,11 +14,11 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from hotline.shared import metrics
-from hotline.shared.config_file import EXAMPLE, ConfigError, load_config
+from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.routing import Router
-from hotline.shared.waiting import wait_for_event
+from hotline.shared.observability import metrics
+from hotline.shared.runtime.waiting import wait_for_event
 
 log = logging.getLogger(__name__)
 

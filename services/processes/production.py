@@ -8,13 +8,13 @@ from pathlib import Path
 from hotline.intake.main import build as build_intake
 from hotline.notifier.main import build as build_notifier
 from hotline.router.main import build as build_router
-from hotline.shared.config_source import ConfigSource
-from hotline.shared.host import Service, serve
+from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.ledger.engine import make_engine, migrate
-from hotline.shared.listener import listen
-from hotline.shared.settings import Settings
-from hotline.shared.streams.tansu import kafka_broker_url
-from hotline.shared.workers import Supervisor, worker_argv
+from hotline.shared.messaging.streams.tansu import kafka_broker_url
+from hotline.shared.runtime.host import Service, serve
+from hotline.shared.runtime.listener import listen
+from hotline.shared.runtime.settings import Settings
+from hotline.shared.runtime.workers import Supervisor, worker_argv
 
 
 def run_service(
@@ -28,7 +28,7 @@ def run_service(
     """Run the service ``name`` until SIGTERM; return the exit code.
 
     With ``workers`` above 1 this process only supervises that many worker
-    processes on its port (see :mod:`hotline.shared.workers`); a worker is
+    processes on its port (see :mod:`hotline.shared.runtime.workers`); a worker is
     started with its ``worker`` number and binds the port beside the others.
     """
     settings = Settings.from_env()

@@ -1,0 +1,1 @@
+"""The ``hotline`` commands, one module per command group; ``main`` assembles the parser."""
