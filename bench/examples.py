@@ -1,7 +1,7 @@
 """Routing benchmark: how fast the router decides the example districts' sample requests.
 
 Pure domain code, no broker and no database: it loads each example district,
-builds the sample requests of tests/samples.py and times ``Router.decide`` on
+builds the sample requests of tests/samples.py and times ``Rules.decide`` on
 every one, at each of the fixed moments. It prints decisions per second and the
 time per decision (p50, p99), and checks each decision against the documented
 expectation as it goes, so a fast wrong router does not pass for a fast one.
@@ -18,13 +18,13 @@ from collections.abc import Sequence
 
 from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
-from hotline.shared.domain.routing import Router, RouteRequest
+from hotline.shared.domain.routing import RouteRequest, Rules
 from tests.samples import DISTRICTS, EXAMPLES, MOMENTS, Expected, samples
 
 
 def bench(district: str, count: int, rounds: int) -> str:
     """Time every decision of ``rounds`` passes over the samples at every moment."""
-    router = Router(load_config(EXAMPLES / f"{district}.yaml"))
+    rules = Rules(load_config(EXAMPLES / f"{district}.yaml"))
     cases = []
     for sample in samples(district, count):
         where = NewRequest.model_validate(sample.request).location
@@ -44,7 +44,7 @@ def bench(district: str, count: int, rounds: int) -> str:
         for name, moment in MOMENTS.items():
             for request, expected in cases:
                 t0 = time.perf_counter()
-                decision = router.decide(request, now=moment)
+                decision = rules.decide(request, now=moment)
                 timings.append(time.perf_counter() - t0)
                 got = Expected(decision.unit, decision.transfer_to, decision.observers)
                 if got != expected[name]:

@@ -4,7 +4,7 @@ Builds a district in code, the same every run (seeded): 200 areas in a
 hierarchy (district > towns > communities > grids) whose polygons tile the
 region, a category taxonomy, 100 units and 300 rules mixing category, area,
 urgency, channel and hours matchers with unit, area-owner and pool targets.
-It then times ``Router.decide`` over generated requests (area code only,
+It then times ``Rules.decide`` over generated requests (area code only,
 coordinates only, both; some on borders, some outside, some in a peer):
 
     .venv/bin/python -m bench.routing [--decisions 20000] [--seed 7]
@@ -14,7 +14,7 @@ skews it little) and on wall time, the p50/p99 time per decision: deciding
 alone, then also building the explanation (``explain()``), then also the
 JSON-ready record (``as_dict()``) as the router service does for each ticket.
 The plain evaluation (every rule tried in order, the explanation built as it
-goes: ``Router.decide_plainly``) is timed first, for comparison; the first
+goes: ``Rules.decide_plainly``) is timed first, for comparison; the first
 pass of ``decide`` meets every (category, area chain) pair cold, the later
 ones reuse the candidate lists it built. Last comes a calibration figure (a
 pure-Python 10M-step loop) so the result reads on other machines.
@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.routing import TRIAGE_RULE, Decision, Router, RouteRequest
+from hotline.shared.domain.routing import TRIAGE_RULE, Decision, RouteRequest, Rules
 from hotline.shared.domain.ticket import Channel, Urgency
 
 #: The region the district tiles: lon x lat, in degrees.
@@ -318,7 +318,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     config = build_config(rng)
     built = time.process_time()
-    router = Router(config)
+    rules = Rules(config)
     built = time.process_time() - built
     requests = build_requests(rng, config, args.decisions)
     load = {u: rng.randrange(12) for u in config.unit_ids}
@@ -328,7 +328,7 @@ def main() -> None:
         f" router built in {built * 1000:.0f} ms CPU",
         flush=True,
     )
-    plain = Router(config)
+    plain = Rules(config)
     decisions = [plain.decide_plainly(r, now=n, excluded=e, load=load) for r, n, e in requests]
     positions = [
         [route.name for route in config.routes].index(d.rule)
@@ -344,10 +344,10 @@ def main() -> None:
     passes = [
         ("plain: every rule tried", plain.decide_plainly, 0),
         ("  + explain() + as_dict()", plain.decide_plainly, 2),
-        ("first pass, cold, all three", router.decide, 2),
-        ("decide", router.decide, 0),
-        ("decide + explain()", router.decide, 1),
-        ("  + as_dict() (router)", router.decide, 2),
+        ("first pass, cold, all three", rules.decide, 2),
+        ("decide", rules.decide, 0),
+        ("decide + explain()", rules.decide, 1),
+        ("  + as_dict() (router)", rules.decide, 2),
     ]
     for label, decide, explain in passes:
         cpu, wall, each = _time(decide, requests, load, explain)

@@ -15,16 +15,16 @@ from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import json_schema
 from hotline.shared.domain.lint import lint
-from hotline.shared.domain.routing import Decision, Router, RouteRequest
+from hotline.shared.domain.routing import Decision, RouteRequest, Rules
 
 
 def config_check(args: argparse.Namespace) -> int:
     """Validate a district file and report its suspect parts; 1 when it cannot be used."""
-    router = Router(load_config(args.file))  # a broken file raises ConfigError: exit 1
-    findings = lint(router)
+    rules = Rules(load_config(args.file))  # a broken file raises ConfigError: exit 1
+    findings = lint(rules)
     for finding in findings:
         print(f"{args.file}: {finding.level}: {finding.message}")
-    config = router.config
+    config = rules.config
     errors = sum(f.level == "error" for f in findings)
     print(
         f"{args.file}: {'refused' if errors else 'ok'}: district {config.district}, "
@@ -43,7 +43,7 @@ def config_schema(_: argparse.Namespace) -> int:
 
 def route(args: argparse.Namespace) -> int:
     """Show where one request would go now, and why."""
-    router = Router(load_config(args.config))
+    rules = Rules(load_config(args.config))
     try:
         request = NewRequest.model_validate_json(Path(args.request).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -55,7 +55,7 @@ def route(args: argparse.Namespace) -> int:
             print(f"{args.request}: {field}: {err['msg']}", file=sys.stderr)
         return 2
     where = request.location
-    decision = router.decide(
+    decision = rules.decide(
         RouteRequest(
             request.category,
             request.urgency,

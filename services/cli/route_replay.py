@@ -25,7 +25,7 @@ from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import (
     TRIAGE_OUTCOME,
-    Router,
+    Rules,
     transfer_outcome,
     unit_outcome,
 )
@@ -112,7 +112,7 @@ def _first_outcomes(session: Session, ticket_ids: list[str]) -> dict[str, str]:
 
 def replay(
     session: Session,
-    router: Router,
+    rules: Rules,
     since: datetime | None = None,
     examples: int = 3,
     progress: bool = False,
@@ -127,26 +127,26 @@ def replay(
     for ticket in _tickets(session, since, _BATCH):
         batch.append(ticket)
         if len(batch) == _BATCH:
-            _replay_batch(session, router, batch, tally)
+            _replay_batch(session, rules, batch, tally)
             batch.clear()
             if progress:
                 print(f"replayed {tally.replayed + tally.unrouted} tickets ...", file=sys.stderr)
-    _replay_batch(session, router, batch, tally)
+    _replay_batch(session, rules, batch, tally)
     return tally
 
 
-def _replay_batch(session: Session, router: Router, batch: list[Ticket], tally: Replay) -> None:
+def _replay_batch(session: Session, rules: Rules, batch: list[Ticket], tally: Replay) -> None:
     if not batch:
         return
     firsts = _first_outcomes(session, [t.id for t in batch])
     for ticket in batch:
-        decision = router.decide(dispatch.route_request(ticket), now=ticket.created_at, load={})
+        decision = rules.decide(dispatch.route_request(ticket), now=ticket.created_at, load={})
         tally.add(ticket.id, firsts.get(ticket.id), decision.outcome)
 
 
 def run(args: argparse.Namespace) -> int:
     """Replay the ledger under ``--config`` and print the tally; 2 when it cannot be read."""
-    router = Router(load_config(args.config))
+    rules = Rules(load_config(args.config))
     try:
         since = datetime.fromisoformat(args.since).astimezone(UTC) if args.since else None
     except ValueError:
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         with reading(args.database) as session:
-            tally = replay(session, router, since, args.examples, progress=not args.json)
+            tally = replay(session, rules, since, args.examples, progress=not args.json)
     except LedgerUnavailable as exc:
         print(f"hotline: {exc}", file=sys.stderr)
         return 2

@@ -198,7 +198,7 @@ def install(app: FastAPI, ctx: IntakeContext) -> None:
         ] = None,
     ) -> Created:
         """Record a citizen's request; the router is told once the ledger has it."""
-        router = ctx.source.router
+        router = ctx.source.rules
         try:
             done = await run_and_wake(
                 ctx, lambda s, now: handlers.submit(s, router, body, now, idempotency_key)

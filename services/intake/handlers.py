@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hotline.intake.schemas import Assign, NewRequest, Resolve, Return, SignFor
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.domain.ticket import CLOSED, Action, IllegalMove, State, next_state
 from hotline.shared.ledger import clocks, dispatch, history, notifications
 from hotline.shared.ledger.engine import write_lock
@@ -82,16 +82,16 @@ def ask_router(session: Session, ticket: Ticket, now: datetime) -> None:
     )
 
 
-def check_request(router: Router, request: NewRequest) -> None:
+def check_request(rules: Rules, request: NewRequest) -> None:
     """Refuse what the schema cannot know is wrong: another district, an unknown category,
     an area code that is neither ours nor a peer district's (which would be transferred)."""
-    config = router.config
+    config = rules.config
     if request.district != config.district:
         raise Invalid(("district",), f"this intake serves district {config.district!r}")
     if not config.category_known(request.category):
         raise Invalid(("category",), f"unknown category {request.category!r}")
     code = request.location.area_code
-    areas = router.areas
+    areas = rules.areas
     if code is not None and config.areas and not (areas.known(code) or areas.peer_of_code(code)):
         raise Invalid(("location", "area_code"), f"unknown area code {code!r}")
 
@@ -106,7 +106,7 @@ class Submitted:
 
 def submit(
     session: Session,
-    router: Router,
+    rules: Rules,
     request: NewRequest,
     now: datetime,
     idempotency_key: str | None = None,
@@ -117,7 +117,7 @@ def submit(
     retried after a timeout, a peer district re-sending a transfer) gets
     the ticket the first call made.
     """
-    check_request(router, request)
+    check_request(rules, request)
     if idempotency_key is not None:
         earlier = session.scalars(
             select(Ticket).where(Ticket.idempotency_key == idempotency_key)
@@ -125,7 +125,7 @@ def submit(
         if earlier is not None:
             return Submitted(earlier, created=False)
     loc = request.location
-    located = router.areas.locate(loc.area_code, loc.lat, loc.lon)
+    located = rules.areas.locate(loc.area_code, loc.lat, loc.lon)
     ticket = Ticket(
         id=str(uuid.uuid4()),
         district=request.district,
@@ -147,7 +147,7 @@ def submit(
         updated_at=now,
         idempotency_key=idempotency_key,
         resolved_at_intake=False,
-        place=router.areas.community(located),
+        place=rules.areas.community(located),
     )
     session.add(ticket)
     # The most specific area the request was located in, by its code or its map point:
@@ -157,7 +157,7 @@ def submit(
     if request.resolved_at_intake:
         _resolve_at_intake(session, ticket, request.answer or "", now)
         return Submitted(ticket, created=True)
-    window = router.config.duplicates.window
+    window = rules.config.duplicates.window
     open_one = _open_ticket_about(session, ticket, now - window) if window else None
     if open_one is None:
         ask_router(session, ticket, now)

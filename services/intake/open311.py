@@ -272,7 +272,7 @@ def install_open311(app: FastAPI, ctx: IntakeContext) -> None:
     ) -> Response:
         """Post a service request (form-encoded, as Open311 clients do, or JSON)."""
         body = _new_request(ctx.source.config, await _form(request))
-        router_ = ctx.source.router
+        router_ = ctx.source.rules
 
         def work(s: Session, now: datetime) -> handlers.Submitted:
             return handlers.submit(s, router_, body, now, idempotency_key)

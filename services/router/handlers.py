@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.domain.ticket import MAX_RETURNS, WITH_UNIT, State
 from hotline.shared.ledger import dispatch
 from hotline.shared.ledger.schema import Assignment, Ticket
@@ -81,14 +81,14 @@ def open_tasks(session: Session) -> dict[str, int]:
     return {unit: count for unit, count in rows if unit is not None}
 
 
-def route(session: Session, router: Router, command: RouteCommand, now: datetime) -> Outcome | None:
+def route(session: Session, rules: Rules, command: RouteCommand, now: datetime) -> Outcome | None:
     """Decide one ticket (see :func:`route_batch`); None when there was nothing to do."""
-    outcomes = route_batch(session, router, [command], now)
+    outcomes = route_batch(session, rules, [command], now)
     return outcomes[0] if outcomes else None
 
 
 def route_batch(
-    session: Session, router: Router, commands: list[RouteCommand], now: datetime
+    session: Session, rules: Rules, commands: list[RouteCommand], now: datetime
 ) -> list[Outcome]:
     """Decide a batch of tickets in the caller's transaction; skip those already decided.
 
@@ -104,11 +104,11 @@ def route_batch(
     if not due:
         return []
     returned = _returned_by(session, [t.id for t in due])
-    load = open_tasks(session) if router.uses_load else {}
+    load = open_tasks(session) if rules.uses_load else {}
     outcomes = []
     with session.no_autoflush:
         for ticket in due:
-            unit = _decide_one(session, router, ticket, returned.get(ticket.id, []), load, now)
+            unit = _decide_one(session, rules, ticket, returned.get(ticket.id, []), load, now)
             waited, transfer = now - ticket.created_at, ticket.transfer_to is not None
             outcomes.append(
                 Outcome(ticket.id, ticket.category, ticket.urgency, unit, waited, transfer)
@@ -118,7 +118,7 @@ def route_batch(
 
 def _decide_one(
     session: Session,
-    router: Router,
+    rules: Rules,
     ticket: Ticket,
     returned_by: list[str],
     load: dict[str, int],
@@ -129,7 +129,7 @@ def _decide_one(
         reason = f"returned {len(returned_by)} times (by {', '.join(returned_by)})"
         dispatch.send_to_triage(session, ticket, reason, now)
         return None
-    decision = router.decide(
+    decision = rules.decide(
         dispatch.route_request(ticket), now=now, excluded=returned_by, load=load
     )
     if decision.transfer_to is not None:
@@ -139,7 +139,7 @@ def _decide_one(
         dispatch.send_to_triage(session, ticket, decision.explain(), now)
         return None
     why = dispatch.Why(decision.rule, decision.explain(), decision.as_dict())
-    dispatch.assign(session, router.config, ticket, decision.unit, why, now, decision.observers)
+    dispatch.assign(session, rules.config, ticket, decision.unit, why, now, decision.observers)
     load[decision.unit] = load.get(decision.unit, 0) + 1
     return decision.unit
 

@@ -77,8 +77,8 @@ class RouterWorker:
         """
         try:
             with self._sessions.begin() as session:
-                router = self._source.router  # the rules in force for the whole batch
-                return route_batch(session, router, commands, datetime.now(UTC))
+                rules = self._source.rules  # the rules in force for the whole batch
+                return route_batch(session, rules, commands, datetime.now(UTC))
         except IntegrityError:
             if len(commands) == 1:
                 return []

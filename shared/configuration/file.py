@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.location import GeometryError
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "lunan.yaml"
 
@@ -97,7 +97,7 @@ def parse_config(text: str, source: str = "<config>", base: Path | None = None) 
             problems.append(f"{source}:{line}: {field}: {msg}")
         raise ConfigError("\n".join(problems)) from exc
     try:
-        Router(config)  # indexes the geometries: a broken polygon is refused here
+        Rules(config)  # indexes the geometries: a broken polygon is refused here
     except GeometryError as exc:
         raise ConfigError(f"{source}: {exc}") from exc
     return config

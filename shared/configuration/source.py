@@ -16,7 +16,7 @@ from pathlib import Path
 
 from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config
 from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.observability import metrics
 from hotline.shared.runtime.waiting import wait_for_event
 
@@ -31,19 +31,19 @@ class ConfigSource:
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path else EXAMPLE
-        self._router = Router(load_config(self.path))
+        self._rules = Rules(load_config(self.path))
         self._stamp = self._mtime()
         self._listeners: list[Callable[[DistrictConfig], None]] = []
 
     @property
     def config(self) -> DistrictConfig:
         """The district config in force."""
-        return self._router.config
+        return self._rules.config
 
     @property
-    def router(self) -> Router:
+    def rules(self) -> Rules:
         """The routing rules in force, compiled."""
-        return self._router
+        return self._rules
 
     def on_reload(self, listener: Callable[[DistrictConfig], None]) -> None:
         """Call ``listener`` with each new config that is taken."""
@@ -60,12 +60,12 @@ class ConfigSource:
                     f"{self.path}: district changed from {district!r} to {config.district!r};"
                     " that needs a restart"
                 )
-            router = Router(config)
+            rules = Rules(config)
         except ConfigError as exc:
             metrics.CONFIG_RELOADS.labels(district, "refused").inc()
             log.error("config reload refused, the old config stays in force:\n%s", exc)
             return False
-        self._router = router
+        self._rules = rules
         metrics.CONFIG_RELOADS.labels(district, "taken").inc()
         log.info("config reloaded from %s", self.path)
         for listener in self._listeners:

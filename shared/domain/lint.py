@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from hotline.shared.domain.config import Clock, DistrictConfig, Ladder, Match, Role, Route
 from hotline.shared.domain.location import AreaMap
-from hotline.shared.domain.routing import Router, under
+from hotline.shared.domain.routing import Rules, under
 from hotline.shared.domain.ticket import Urgency
 
 
@@ -60,12 +60,12 @@ def _always_sends(route: Route) -> bool:
     return route.unit is not None and route.unit != "area-owner" and not route.observe
 
 
-def lint(router: Router) -> list[Finding]:
+def lint(rules: Rules) -> list[Finding]:
     """Every suspect thing in the config, in file order."""
-    config, findings = router.config, []
+    config, findings = rules.config, []
     for index, route in enumerate(config.routes):
         for earlier in config.routes[:index]:
-            if _always_sends(earlier) and _covers(earlier.match, route.match, router.areas):
+            if _always_sends(earlier) and _covers(earlier.match, route.match, rules.areas):
                 findings.append(
                     Finding(
                         "warning",

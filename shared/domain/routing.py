@@ -242,7 +242,7 @@ def _trial(rule: str, failed: str) -> tuple[Trial, str]:
     return Trial(rule, failed), f"{rule}: {failed}"
 
 
-class Router:
+class Rules:
     """A district's rules, compiled once per config: areas indexed, hierarchy known.
 
     Each rule's matchers become sets, and the rules a request can fit by its
@@ -519,9 +519,9 @@ class Router:
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
 
 
-def _explainer(router: Router, ctx: _Context) -> Callable[[], tuple[tuple[Trial, ...], str]]:
+def _explainer(rules: Rules, ctx: _Context) -> Callable[[], tuple[tuple[Trial, ...], str]]:
     """Work out ``tried`` later from the same request, moment, exclusions and load."""
-    return lambda: router._explain(ctx)
+    return lambda: rules._explain(ctx)
 
 
 def under(category: str, pattern: str) -> bool:

@@ -35,18 +35,18 @@ def test_a_valid_change_is_taken_and_a_broken_one_keeps_the_old(
     source = ConfigSource(path)
     seen: list[str] = []
     source.on_reload(lambda config: seen.append(config.name))
-    assert source.router.decide(FOOD, now=DAY).unit == "friendship-street"
+    assert source.rules.decide(FOOD, now=DAY).unit == "friendship-street"
 
     moved = original.replace("unit: friendship-street}", "unit: wenhua-street}")
     _write(path, moved.replace("name: Lunan District service office", "name: Moved"), 1)
     assert source.reload()
-    assert source.router.decide(FOOD, now=DAY).unit == "wenhua-street"
+    assert source.rules.decide(FOOD, now=DAY).unit == "wenhua-street"
     assert seen == ["Moved"]
 
     _write(path, moved.replace("unit: wenhua-street}", "unit: nobody}"), 2)
     with caplog.at_level(logging.ERROR):
         assert not source.reload()
-    assert source.router.decide(FOOD, now=DAY).unit == "wenhua-street"
+    assert source.rules.decide(FOOD, now=DAY).unit == "wenhua-street"
     assert "sends to unknown unit 'nobody'" in caplog.text
     assert f"{path}:" in caplog.text  # the file and line are named
     assert seen == ["Moved"]

@@ -32,8 +32,8 @@ def test_outbox_backlog_counts_unpublished_rows_and_ages_the_oldest(ledger: Engi
         ("lunan", "intake"): 4.0
     }  # 2 x (request, event)
     assert _values(later, metrics.OUTBOX_OLDEST_AGE) == {("lunan", "intake"): 90.0}
-    router = outbox_backlog(sessions, "lunan", "router", lambda: T0)
-    assert _values(router, metrics.OUTBOX_PENDING) == {("lunan", "router"): 0.0}
+    rules = outbox_backlog(sessions, "lunan", "router", lambda: T0)
+    assert _values(rules, metrics.OUTBOX_PENDING) == {("lunan", "router"): 0.0}
 
 
 def test_ticket_gauges_follow_a_task_from_assignment_to_overdue_to_signed_for(

@@ -15,14 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.intake import handlers as intake
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.group_commit import GroupCommit, Work
 from hotline.shared.ledger.outbox import enqueue, enqueue_once
 from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
 from tests.integration.test_ledger_flow import CONFIG, _request
 
-ROUTER = Router(CONFIG)
+ROUTER = Rules(CONFIG)
 
 
 class Refused(Exception):

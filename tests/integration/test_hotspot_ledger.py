@@ -19,7 +19,7 @@ from hotline.intake.schemas import NewRequest
 from hotline.notifier.hotspots import HotspotWatch
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain import hotspots
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.ledger.hotspots import raise_hotspot
 from hotline.shared.ledger.schema import OutboxMessage
@@ -82,7 +82,7 @@ def test_a_request_with_only_a_map_point_carries_where_it_was_located(ledger: En
         }
     )
     with make_sessions(ledger).begin() as s:
-        ticket = intake.submit(s, Router(MAPPED), request, AT).ticket
+        ticket = intake.submit(s, Rules(MAPPED), request, AT).ticket
         assert (ticket.area_code, ticket.place) == (None, "130202001001")
     with make_sessions(ledger)() as s:
         received = next(

@@ -12,20 +12,20 @@ from sqlalchemy import Engine, select
 from hotline.intake import handlers as intake
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.domain.config import DuplicatePolicy
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
 from tests.integration.test_ledger_flow import CONFIG, _request
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-WATCHFUL = Router(CONFIG.model_copy(update={"duplicates": DuplicatePolicy(window="2h")}))
+WATCHFUL = Rules(CONFIG.model_copy(update={"duplicates": DuplicatePolicy(window="2h")}))
 
 
 def _submit(
-    engine: Engine, at: datetime = T0, router: Router = WATCHFUL, **overrides: object
+    engine: Engine, at: datetime = T0, rules: Rules = WATCHFUL, **overrides: object
 ) -> Ticket:
     with make_sessions(engine).begin() as s:
-        return intake.submit(s, router, _request(**overrides), at).ticket
+        return intake.submit(s, rules, _request(**overrides), at).ticket
 
 
 def _asks_router(engine: Engine, ticket_id: str) -> bool:
@@ -98,20 +98,18 @@ def test_repeats_in_one_transaction_link_to_the_ticket_not_yet_written(ledger: E
 
 
 def test_no_link_when_the_window_is_off_or_the_ticket_is_closed(ledger: Engine) -> None:
-    plain = Router(CONFIG)
-    first = _submit(ledger, router=plain)
-    assert _submit(ledger, router=plain).duplicate_of is None
+    plain = Rules(CONFIG)
+    first = _submit(ledger, rules=plain)
+    assert _submit(ledger, rules=plain).duplicate_of is None
     done = _submit(ledger, resolved_at_intake=True, answer="answered", category="consult")
     assert _submit(ledger, category="consult").duplicate_of is None
     assert first.id != done.id
 
 
 def test_observer_copies_carry_the_caller_masked(ledger: Engine) -> None:
-    ticket = _submit(
-        ledger, router=Router(CONFIG), category="medical.emergency", urgency="critical"
-    )
+    ticket = _submit(ledger, rules=Rules(CONFIG), category="medical.emergency", urgency="critical")
     with make_sessions(ledger).begin() as s:
-        route(s, Router(CONFIG), RouteCommand(ticket.id, 0), T0)
+        route(s, Rules(CONFIG), RouteCommand(ticket.id, 0), T0)
     with make_sessions(ledger)() as s:
         amqp = {
             o.target: o.payload for o in s.scalars(select(OutboxMessage)) if o.transport == "amqp"

@@ -12,12 +12,12 @@ from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
 from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route, stale
 from hotline.shared.configuration.file import load_config
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Deadline, Event, OutboxMessage, Ticket
 
 CONFIG = load_config(None)
-ROUTER = Router(CONFIG)
+ROUTER = Rules(CONFIG)
 T0 = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)
 
 

@@ -30,7 +30,7 @@ from hotline.notifier.handlers import fire_due
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, load_config
 from hotline.shared.domain.config import DistrictConfig
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger import notifications
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
@@ -165,11 +165,11 @@ def _request(config: DistrictConfig) -> NewRequest:
 
 
 def _assigned(engine: Engine, config: DistrictConfig) -> str:
-    router = Router(config)
+    rules = Rules(config)
     with make_sessions(engine).begin() as s:
-        ticket_id = intake.submit(s, router, _request(config), T0).ticket.id
+        ticket_id = intake.submit(s, rules, _request(config), T0).ticket.id
     with make_sessions(engine).begin() as s:
-        route(s, router, RouteCommand(ticket_id, 0), T0)
+        route(s, rules, RouteCommand(ticket_id, 0), T0)
     return ticket_id
 
 
@@ -310,12 +310,12 @@ def test_unit_steps_reach_the_desk_and_leader_steps_the_leader(ledger: Engine) -
     a unit told in two roles (supervision group and supervisor) hears each contact once."""
     config = load_config(None)
     street = _assigned(ledger, config)  # friendship-street
-    router = Router(config)
+    rules = Rules(config)
     stranded = _request(config).model_copy(update={"category": "mobility.stranded"})
     with make_sessions(ledger).begin() as s:
-        team = intake.submit(s, router, stranded, T0).ticket.id
+        team = intake.submit(s, rules, stranded, T0).ticket.id
     with make_sessions(ledger).begin() as s:
-        route(s, router, RouteCommand(team, 0), T0)
+        route(s, rules, RouteCommand(team, 0), T0)
         assert s.get_one(Ticket, team).unit_id == "transport-team"  # lists no leader
     with make_sessions(ledger).begin() as s:  # sign-for: 15m, 30m, 60m (supervision group)
         fire_due(s, T0 + timedelta(hours=1), config)

@@ -14,7 +14,7 @@ from hotline.cli.route_replay import replay
 from hotline.intake import handlers as intake
 from hotline.router.handlers import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, parse_config
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from tests.harness import HOTLINE
 from tests.integration.test_ledger_flow import ROUTER, _request
@@ -46,7 +46,7 @@ def _fill(engine: Engine) -> dict[str, list[str]]:
 def test_replay_counts_the_moves_with_examples(ledger: Engine) -> None:
     assert "unit: service-office" in NEW_TEXT
     ids = _fill(ledger)
-    new = Router(parse_config(NEW_TEXT, "new.yaml"))
+    new = Rules(parse_config(NEW_TEXT, "new.yaml"))
     with make_sessions(ledger)() as s:
         same = replay(s, ROUTER).as_dict()
         moved = replay(s, new, examples=2).as_dict()

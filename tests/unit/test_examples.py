@@ -22,23 +22,23 @@ from hotline.intake.handlers import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import AREA_OWNER, DistrictConfig
-from hotline.shared.domain.routing import Router, RouteRequest
+from hotline.shared.domain.routing import RouteRequest, Rules
 from tests.harness import HOTLINE
 from tests.samples import DISTRICTS, EXAMPLES, MOMENTS, Clock, Expected, Sample, expect, samples
 
 COUNT = 1000
 
 
-def _router(district: str) -> Router:
-    return Router(load_config(EXAMPLES / f"{district}.yaml"))
+def _rules(district: str) -> Rules:
+    return Rules(load_config(EXAMPLES / f"{district}.yaml"))
 
 
 def _decided(
-    router: Router, sample: Sample, now: datetime, load: dict[str, int] | None = None
+    rules: Rules, sample: Sample, now: datetime, load: dict[str, int] | None = None
 ) -> Expected:
     where = NewRequest.model_validate(sample.request).location
     request = sample.request
-    decision = router.decide(
+    decision = rules.decide(
         RouteRequest(
             request["category"],
             request["urgency"],
@@ -65,22 +65,22 @@ def test_example_passes_config_check_without_warnings(
 
 @pytest.mark.parametrize("district", DISTRICTS)
 def test_samples_are_requests_the_api_takes_and_the_same_every_time(district: str) -> None:
-    router = _router(district)
+    rules = _rules(district)
     made = samples(district, COUNT)
     assert len(made) == COUNT
     for sample in made:
-        check_request(router, NewRequest.model_validate(sample.request))  # what the intake does
+        check_request(rules, NewRequest.model_validate(sample.request))  # what the intake does
     assert [s.request for s in made] == [s.request for s in samples(district, COUNT)]
     assert [s.request for s in made] != [s.request for s in samples(district, COUNT, seed=7)]
 
 
 @pytest.mark.parametrize("district", DISTRICTS)
 def test_every_sample_goes_where_the_document_says(district: str) -> None:
-    router = _router(district)
+    rules = _rules(district)
     wrong = []
     for moment_name, moment in MOMENTS.items():
         for sample in samples(district, COUNT):
-            got = _decided(router, sample, moment)
+            got = _decided(rules, sample, moment)
             if got != sample.expected[moment_name]:
                 wrong.append((moment_name, sample.request, sample.expected[moment_name], got))
     assert not wrong, f"{len(wrong)} differ; the first: {wrong[0]}"
@@ -88,16 +88,16 @@ def test_every_sample_goes_where_the_document_says(district: str) -> None:
 
 def test_a_full_counselling_rota_sends_the_call_down_the_table() -> None:
     """Row 12's exception: a rota with its full load of open tasks takes no more."""
-    router = _router("chunshan")
-    capacity = {u.id: u.capacity for u in router.config.units if u.capacity}
+    rules = _rules("chunshan")
+    capacity = {u.id: u.capacity for u in rules.config.units if u.capacity}
     assert capacity == {"counselling-day": 20, "counselling-night": 10}
     counselling = [s for s in samples("chunshan", COUNT) if s.request["category"] == "counselling"]
     assert len(counselling) > 20
     for moment in MOMENTS.values():
         for sample in counselling:
-            full = _decided(router, sample, moment, load=capacity)
+            full = _decided(rules, sample, moment, load=capacity)
             assert full == expect("chunshan", sample, Clock.at(moment), frozenset(capacity))
-            assert full != _decided(router, sample, moment) or sample.peer
+            assert full != _decided(rules, sample, moment) or sample.peer
 
 
 @pytest.mark.parametrize("district", DISTRICTS)
@@ -110,7 +110,7 @@ def test_samples_reach_every_unit_a_transfer_and_manual_triage(district: str) ->
                 outcomes["transfer"] += 1
             outcomes[expected.unit or "triage"] += 1
             outcomes.update(expected.observers)
-    config = _router(district).config
+    config = _rules(district).config
     units = set(config.unit_ids) - _only_told(config)
     assert units | {"triage", "transfer"} <= set(outcomes), sorted(units - set(outcomes))
 

@@ -15,10 +15,10 @@ from bench.routing import build_config, build_requests
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.lint import lint
-from hotline.shared.domain.routing import TRIAGE_RULE, Decision, Router, RouteRequest
+from hotline.shared.domain.routing import TRIAGE_RULE, Decision, RouteRequest, Rules
 from hotline.shared.domain.ticket import Channel, Urgency
 
-EXAMPLE = Router(load_config(None))
+EXAMPLE = Rules(load_config(None))
 #: A Tuesday at 10:00 in Shanghai (business hours) and the same day at 22:00.
 DAY = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 NIGHT = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ def square(x0: float, y0: float, x1: float, y1: float) -> list[list[float]]:
     return [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
 
 
-def district(routes: list[dict[str, Any]], **extra: Any) -> Router:
+def district(routes: list[dict[str, Any]], **extra: Any) -> Rules:
     """A small district: two streets side by side, a community with a hole, two peers."""
     data: dict[str, Any] = {
         "district": "d",
@@ -87,7 +87,7 @@ def district(routes: list[dict[str, Any]], **extra: Any) -> Router:
             },
         ],
     } | extra
-    return Router(DistrictConfig.model_validate(data))
+    return Rules(DistrictConfig.model_validate(data))
 
 
 def test_category_rule_wins_over_area_and_says_why() -> None:
@@ -107,68 +107,68 @@ def test_area_matches_at_any_level_of_the_hierarchy() -> None:
 
 
 def test_category_prefix_respects_the_dot_and_exact_match() -> None:
-    router = district(
+    rules = district(
         [
             {"name": "exact a", "match": {"category": "=a"}, "unit": "p1"},
             {"name": "a", "match": {"category": "a"}, "unit": "p2"},
         ]
     )
-    assert router.decide(req("a", None), now=DAY).unit == "p1"
-    assert router.decide(req("a.x", None), now=DAY).unit == "p2"
-    assert router.decide(req("b", None), now=DAY).unit is None
+    assert rules.decide(req("a", None), now=DAY).unit == "p1"
+    assert rules.decide(req("a.x", None), now=DAY).unit == "p2"
+    assert rules.decide(req("b", None), now=DAY).unit is None
 
 
 def test_urgency_and_channel_conditions() -> None:
-    router = district(
+    rules = district(
         [
             {"name": "critical", "match": {"urgency": "critical"}, "unit": "p1"},
             {"name": "sms", "match": {"channel": ["sms", "app"]}, "unit": "p2"},
         ]
     )
-    assert router.decide(req("a", None, urgency=Urgency.CRITICAL), now=DAY).unit == "p1"
-    by_sms = router.decide(req("a", None, channel=Channel.SMS), now=DAY)
+    assert rules.decide(req("a", None, urgency=Urgency.CRITICAL), now=DAY).unit == "p1"
+    by_sms = rules.decide(req("a", None, channel=Channel.SMS), now=DAY)
     assert by_sms.unit == "p2"
     assert by_sms.tried[0].failed == "urgency normal not in critical"
-    assert router.decide(req("a", None), now=DAY).rule == TRIAGE_RULE
+    assert rules.decide(req("a", None), now=DAY).rule == TRIAGE_RULE
 
 
 def test_business_hours_and_time_windows_in_local_time() -> None:
-    router = district(
+    rules = district(
         [
             {"name": "office", "match": {"hours": "business"}, "unit": "p1"},
             {"name": "night", "match": {"time": "21:00-07:00"}, "unit": "p2"},
         ],
         timezone="Asia/Shanghai",
     )
-    assert router.decide(req("a", None), now=DAY).unit == "p1"
-    at_night = router.decide(req("a", None), now=NIGHT)
+    assert rules.decide(req("a", None), now=DAY).unit == "p1"
+    at_night = rules.decide(req("a", None), now=NIGHT)
     assert at_night.unit == "p2"
     assert at_night.tried[0].failed == "Tue 22:00 is not business"
     sunday_noon = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
-    assert router.decide(req("a", None), now=sunday_noon).rule == TRIAGE_RULE
+    assert rules.decide(req("a", None), now=sunday_noon).rule == TRIAGE_RULE
 
 
 def test_area_owner_takes_the_most_specific_serving_unit() -> None:
-    router = district([{"name": "owner", "match": {}, "unit": "area-owner"}])
-    assert router.decide(req("a", "111"), now=DAY).unit == "comm"
-    assert router.decide(req("a", "111"), now=DAY, excluded=["comm"]).unit == "west"
-    assert router.decide(req("a", "12"), now=DAY).unit == "east"
-    unlocated = router.decide(req("a", None), now=DAY)
+    rules = district([{"name": "owner", "match": {}, "unit": "area-owner"}])
+    assert rules.decide(req("a", "111"), now=DAY).unit == "comm"
+    assert rules.decide(req("a", "111"), now=DAY, excluded=["comm"]).unit == "west"
+    assert rules.decide(req("a", "12"), now=DAY).unit == "east"
+    unlocated = rules.decide(req("a", None), now=DAY)
     assert (
         unlocated.unit is None and unlocated.tried[0].failed == "area-owner needs a located request"
     )
 
 
 def test_pool_takes_the_least_busy_with_stable_ties_and_respects_capacity() -> None:
-    router = district([{"name": "pool", "match": {}, "pool": ["p1", "p2", "p3"]}])
-    assert router.decide(req("a", None), now=DAY, load={}).unit == "p1"
-    assert router.decide(req("a", None), now=DAY, load={"p1": 2, "p2": 1, "p3": 1}).unit == "p2"
-    assert router.decide(req("a", None), now=DAY, load={"p1": 0}, excluded=["p1"]).unit == "p2"
+    rules = district([{"name": "pool", "match": {}, "pool": ["p1", "p2", "p3"]}])
+    assert rules.decide(req("a", None), now=DAY, load={}).unit == "p1"
+    assert rules.decide(req("a", None), now=DAY, load={"p1": 2, "p2": 1, "p3": 1}).unit == "p2"
+    assert rules.decide(req("a", None), now=DAY, load={"p1": 0}, excluded=["p1"]).unit == "p2"
     full = district(
         [{"name": "pool", "match": {}, "pool": ["p1", "p2"]}],
     )
     units = [u.model_copy(update={"capacity": 1}) for u in full.config.units]
-    capped = Router(full.config.model_copy(update={"units": tuple(units)}))
+    capped = Rules(full.config.model_copy(update={"units": tuple(units)}))
     assert capped.decide(req("a", None), now=DAY, load={"p1": 1}).unit == "p2"
     assert capped.decide(req("a", None), now=DAY, load={"p1": 1, "p2": 1}).unit is None
 
@@ -189,20 +189,20 @@ def test_returned_units_are_never_chosen_again_and_unmatched_goes_to_triage() ->
 
 
 def test_coordinates_locate_by_polygon_most_specific_first() -> None:
-    router = district([])
-    assert router.decide(req("a", None, lat=2.0, lon=2.0), now=DAY).location.chain == (
+    rules = district([])
+    assert rules.decide(req("a", None, lat=2.0, lon=2.0), now=DAY).location.chain == (
         "111",
         "11",
         "1",
     )
-    in_hole = router.decide(req("a", None, lat=5.0, lon=5.0), now=DAY).location
+    in_hole = rules.decide(req("a", None, lat=5.0, lon=5.0), now=DAY).location
     assert in_hole.chain == ("11", "1")
 
 
 def test_a_point_on_a_shared_border_goes_to_the_lower_id() -> None:
-    router = district([])
-    assert router.decide(req("a", None, lat=5.0, lon=10.0), now=DAY).location.chain == ("11", "1")
-    on_hole_edge = router.decide(req("a", None, lat=5.0, lon=4.0), now=DAY).location
+    rules = district([])
+    assert rules.decide(req("a", None, lat=5.0, lon=10.0), now=DAY).location.chain == ("11", "1")
+    on_hole_edge = rules.decide(req("a", None, lat=5.0, lon=4.0), now=DAY).location
     assert on_hole_edge.chain[0] == "111"  # the community's own boundary belongs to it
 
 
@@ -221,10 +221,10 @@ def test_the_area_code_wins_over_coordinates_and_the_disagreement_is_kept() -> N
 
 
 def test_a_request_in_a_peer_district_is_transferred_by_code_or_point() -> None:
-    router = district([{"name": "all", "match": {}, "unit": "p1"}])
-    by_code = router.decide(req("a", "2001"), now=DAY)
+    rules = district([{"name": "all", "match": {}, "unit": "p1"}])
+    by_code = rules.decide(req("a", "2001"), now=DAY)
     assert (by_code.transfer_to, by_code.unit) == ("north", None)
-    by_point = router.decide(req("a", None, lat=-5.0, lon=5.0), now=DAY)
+    by_point = rules.decide(req("a", None, lat=-5.0, lon=5.0), now=DAY)
     assert by_point.transfer_to == "south"
     assert "transfer to district south" in by_point.explain()
 
@@ -247,14 +247,14 @@ def test_lint_finds_shadowed_rules_unrouted_categories_and_unreachable_units() -
     reachable = [
         {"id": u, "name": u, "contacts": [{"channel": "sms", "address": "1"}]} for u in ("p1", "p2")
     ]
-    router = district(
+    rules = district(
         [
             {"name": "all a", "match": {"category": "a"}, "unit": "p1"},
             {"name": "a.x in west", "match": {"category": "a.x", "area": "11"}, "unit": "p2"},
         ],
         units=[*reachable, {"id": "silent", "name": "A unit nobody can reach"}],
     )
-    findings = lint(router)
+    findings = lint(rules)
     messages = [f.message for f in findings]
     assert messages[0].startswith("route 'a.x in west' can never match first")
     assert "category 'b' has no route but manual triage" in messages
@@ -374,10 +374,10 @@ def test_the_fast_decision_agrees_with_trying_every_rule_in_order(
     now: datetime,
 ) -> None:
     routes = [{"name": f"rule {i}", **rule} for i, rule in enumerate(rules)]
-    router = district(routes, units=[u | {"contacts": []} for u in SMALL_UNITS])
+    rules = district(routes, units=[u | {"contacts": []} for u in SMALL_UNITS])
     for request in requests * 2:  # the second round meets the candidate lists built by the first
-        fast = router.decide(request, now=now, excluded=excluded, load=load)
-        plain = router.decide_plainly(request, now=now, excluded=excluded, load=load)
+        fast = rules.decide(request, now=now, excluded=excluded, load=load)
+        plain = rules.decide_plainly(request, now=now, excluded=excluded, load=load)
         assert (fast.unit, fast.rule, fast.observers, fast.transfer_to) == (
             plain.unit,
             plain.rule,
@@ -392,20 +392,20 @@ def test_the_fast_decision_agrees_with_trying_every_rule_in_order(
 
 
 def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> None:
-    router = district(
+    rules = district(
         [
             {"name": "busy pool", "match": {"category": "b"}, "pool": ["p1"]},
             {"name": "all", "match": {}, "unit": "p2"},
         ]
     )
     load = {"p1": 0}
-    decision = router.decide(req("a", None), now=DAY, load=load)
+    decision = rules.decide(req("a", None), now=DAY, load=load)
     load["p1"] = 5
     assert [t.failed for t in decision.tried] == ["category a not under b", None]
     copied = pickle.loads(pickle.dumps(decision))
     assert copied == decision and type(copied) is Decision
     assert repr(decision) == repr(copied)
-    full = router.decide(req("b", None), now=DAY, load={"p1": 5})
+    full = rules.decide(req("b", None), now=DAY, load={"p1": 5})
     load["p1"] = 0
     assert full.unit == "p1" and full.explain() == "unit p1 by rule 'busy pool'"
 
@@ -413,17 +413,17 @@ def test_the_deferred_explanation_uses_the_load_as_it_was_when_deciding() -> Non
 def test_the_fast_decision_agrees_on_the_benchmark_district() -> None:
     rng = random.Random(3)
     config = build_config(rng)
-    router, plain = Router(config), Router(config)
+    rules, plain = Rules(config), Rules(config)
     load = {u: rng.randrange(12) for u in config.unit_ids}
     for request, now, excluded in build_requests(rng, config, 400) * 2:
-        fast = router.decide(request, now=now, excluded=excluded, load=load)
+        fast = rules.decide(request, now=now, excluded=excluded, load=load)
         slow = plain.decide_plainly(request, now=now, excluded=excluded, load=load)
         assert fast == slow
         assert (fast.explain(), fast.as_dict()) == (slow.explain(), slow.as_dict())
 
 
 def test_lint_knows_an_exact_category_does_not_cover_the_categories_below_it() -> None:
-    router = district(
+    rules = district(
         [
             {"name": "a alone", "match": {"category": "=a"}, "unit": "p1"},
             {"name": "all a", "match": {"category": "a"}, "unit": "p2"},
@@ -431,7 +431,7 @@ def test_lint_knows_an_exact_category_does_not_cover_the_categories_below_it() -
             {"name": "b", "match": {"category": "b"}, "unit": "p3"},
         ]
     )
-    messages = [f.message for f in lint(router)]
+    messages = [f.message for f in lint(rules)]
     assert messages == [
         "route 'a.x alone' can never match first: "
         "route 'all a' above it takes every request it would"

@@ -20,16 +20,16 @@ from hotline.cli.simulate import (
 from hotline.intake.handlers import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 
 CONFIG = load_config(None)
 
 
 def test_every_drawn_request_is_one_the_intake_accepts() -> None:
-    mix, router = Mix(CONFIG, random.Random(1)), Router(CONFIG)
+    mix, rules = Mix(CONFIG, random.Random(1)), Rules(CONFIG)
     drawn = [NewRequest.model_validate(mix.request()) for _ in range(300)]
     for request in drawn:
-        check_request(router, request)  # raises on an unknown category or area
+        check_request(rules, request)  # raises on an unknown category or area
     urgencies = Counter(r.urgency.value for r in drawn)
     assert urgencies["normal"] > urgencies["urgent"] > urgencies["critical"] > 0
     assert {r.category.split(".")[0] for r in drawn} == {

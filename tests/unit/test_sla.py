@@ -7,7 +7,7 @@ import pytest
 from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config, parse_config
 from hotline.shared.domain.config import Clock, Counting, Role
 from hotline.shared.domain.lint import lint
-from hotline.shared.domain.routing import Router
+from hotline.shared.domain.routing import Rules
 from hotline.shared.domain.sla import (
     extended,
     keeper_for,
@@ -135,7 +135,7 @@ def test_config_check_warns_of_limits_out_of_order() -> None:
         "resolution: {normal: 24h, urgent: 8h, critical: 2h}",
         "resolution: {normal: 24h, urgent: 8h, critical: 15m}",
     )
-    messages = [f.message for f in lint(Router(parse_config(text, "d.yaml")))]
+    messages = [f.message for f in lint(Rules(parse_config(text, "d.yaml")))]
     assert [m for m in messages if m.startswith("sla:")] == [
         "sla: critical first-response limit 0:20:00 is longer than its resolution limit 0:15:00"
         " (supplies, supplies.food, supplies.medicine, medical, medical.dialysis, mobility,"
@@ -191,7 +191,7 @@ def test_a_category_ladder_that_does_not_climb_is_refused_with_its_category() ->
 
 
 def _ladder_warnings(text: str) -> list[str]:
-    messages = [f.message for f in lint(Router(parse_config(text, "d.yaml")))]
+    messages = [f.message for f in lint(Rules(parse_config(text, "d.yaml")))]
     return [m for m in messages if "tell nobody" in m or m.startswith("hotspots")]
 
 
