@@ -18,9 +18,10 @@ from hotline.shared.domain.events import EventType
 from hotline.shared.domain.ticket import Action, IllegalMove, State, next_state
 from hotline.shared.ledger import history
 from hotline.shared.ledger.engine import write_lock
+from hotline.shared.ledger.outbox import Publisher
 from hotline.shared.ledger.schema import Event, OutboxMessage, Ticket
 
-RELAY = "intake"
+RELAY = Publisher.INTAKE
 
 
 def _feedback_out(event: Event) -> FeedbackOut:
@@ -79,7 +80,7 @@ def record_feedback(
         unit_id=ticket.unit_id, data=data,
     )  # fmt: skip
     if reopen:
-        ticket.state = next_state(state, Action.REOPEN).value
+        ticket.state = next_state(state, Action.REOPEN)
         ticket.updated_at = now
         history.record(
             session, ticket, EventType.REOPENED, relay=RELAY, now=now,

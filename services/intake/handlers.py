@@ -21,11 +21,11 @@ from hotline.shared.domain.ticket import CLOSED, Action, IllegalMove, State, nex
 from hotline.shared.ledger import clocks, dispatch, history, notifications
 from hotline.shared.ledger.engine import write_lock
 from hotline.shared.ledger.held_rows import LATER
-from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.outbox import Publisher, enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
 from hotline.shared.messaging.names import requests_topic
 
-RELAY = "intake"
+RELAY = Publisher.INTAKE
 _CLOSED_STATES = [s.value for s in CLOSED]
 
 
@@ -218,7 +218,7 @@ def _link(session: Session, ticket: Ticket, open_one: Ticket, now: datetime) -> 
     """Link a request to the open ticket about the same thing; it is shown there, not routed."""
     same = _digits(open_one.caller_phone) == _digits(ticket.caller_phone)
     kind = "duplicate" if same else "also-reported"
-    ticket.state = next_state(State(ticket.state), Action.LINK_DUPLICATE).value
+    ticket.state = next_state(State(ticket.state), Action.LINK_DUPLICATE)
     ticket.duplicate_of = open_one.id
     ticket.link_kind = kind
     history.record(
@@ -234,7 +234,7 @@ def _link(session: Session, ticket: Ticket, open_one: Ticket, now: datetime) -> 
 
 def _resolve_at_intake(session: Session, ticket: Ticket, answer: str, now: datetime) -> None:
     """First-contact resolution: the call-taker answered it; no unit is asked, no clock runs."""
-    ticket.state = next_state(State(ticket.state), Action.RESOLVE_AT_INTAKE).value
+    ticket.state = next_state(State(ticket.state), Action.RESOLVE_AT_INTAKE)
     ticket.resolved_at_intake = True
     ticket.intake_answer = answer
     history.record(
@@ -307,7 +307,7 @@ def sign_for(
     unit_id = unit_id or body.unit_id
     acted = current_task(session, ticket_id, unit_id, Action.SIGN_FOR)
     ticket, assignment = acted.ticket, acted.assignment
-    ticket.state = next_state(State(ticket.state), Action.SIGN_FOR).value
+    ticket.state = next_state(State(ticket.state), Action.SIGN_FOR)
     ticket.updated_at = now
     assignment.signed_for_at = now
     clocks.stop(session, ticket, [Clock.SIGN_FOR], now)
@@ -341,7 +341,7 @@ def resolve(
     unit_id = unit_id or body.unit_id
     acted = current_task(session, ticket_id, unit_id, Action.RESOLVE)
     ticket, assignment = acted.ticket, acted.assignment
-    ticket.state = next_state(State(ticket.state), Action.RESOLVE).value
+    ticket.state = next_state(State(ticket.state), Action.RESOLVE)
     ticket.updated_at = now
     assignment.resolved_at = now
     assignment.result = body.result
@@ -366,7 +366,7 @@ def return_task(
     unit_id = unit_id or body.unit_id
     acted = current_task(session, ticket_id, unit_id, Action.RETURN)
     ticket, assignment = acted.ticket, acted.assignment
-    ticket.state = next_state(State(ticket.state), Action.RETURN).value
+    ticket.state = next_state(State(ticket.state), Action.RETURN)
     ticket.updated_at = now
     assignment.returned_at = now
     assignment.return_reason = body.reason

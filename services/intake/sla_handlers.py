@@ -21,9 +21,10 @@ from hotline.shared.domain.sla import extended, keeper_for
 from hotline.shared.domain.ticket import WITH_UNIT, Action, State
 from hotline.shared.ledger import clocks, history
 from hotline.shared.ledger.engine import write_lock
+from hotline.shared.ledger.outbox import Publisher
 from hotline.shared.ledger.schema import Deadline, Extension, SlaClock, Ticket
 
-RELAY = "intake"
+RELAY = Publisher.INTAKE
 REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
 
 

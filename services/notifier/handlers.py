@@ -25,11 +25,11 @@ from hotline.shared.domain.sla import keeper_for, next_repeat
 from hotline.shared.domain.ticket import WITH_UNIT, State
 from hotline.shared.ledger import clocks, history, notifications
 from hotline.shared.ledger.engine import write_lock
-from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.outbox import Publisher, enqueue
 from hotline.shared.ledger.schema import Deadline, SlaClock, Ticket
 from hotline.shared.messaging.names import escalation_routing_key
 
-RELAY = "notifier"
+RELAY = Publisher.NOTIFIER
 
 #: A rung that fires later than this after its due time is marked late (the promise is 1 s).
 LATE_AFTER = timedelta(seconds=1)

@@ -18,15 +18,16 @@ from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.privacy import mask_caller
 from hotline.shared.domain.routing import RouteRequest
-from hotline.shared.domain.ticket import Action, Channel, State, Urgency, next_state
+from hotline.shared.domain.ticket import Action, Channel, Urgency
 from hotline.shared.ledger import clocks, history
 from hotline.shared.ledger.held_rows import hold
-from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.outbox import Publisher, enqueue
 from hotline.shared.ledger.schema import Assignment, Ticket
+from hotline.shared.ledger.tickets import move
 from hotline.shared.messaging.names import TRIAGE_ROUTING_KEY, unit_routing_key
 
 #: The relay that publishes tasks, copies and triage items to AMQP.
-RELAY = "router"
+RELAY = Publisher.ROUTER
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,9 @@ def assign(
 
     ``observers`` get a copy marked as such; they owe nothing and no clock runs for them.
     """
-    ticket.state = next_state(State(ticket.state), Action.ASSIGN).value
     ticket.attempt += 1
     ticket.unit_id = unit_id
     ticket.escalation_level = 0
-    ticket.updated_at = now
     assignment = {
         "ticket_id": ticket.id,
         "attempt": ticket.attempt,
@@ -117,9 +116,11 @@ def assign(
         "respond_by": plans[Clock.FIRST_RESPONSE].due_at.isoformat(),
         "resolve_by": plans[Clock.RESOLUTION].due_at.isoformat(),
     }
-    history.record(
-        session, ticket, EventType.ASSIGNED, relay=RELAY, now=now, unit_id=unit_id, data=data
-    )
+    # The move comes once the attempt and its deadlines are known: the event carries both.
+    move(
+        session, ticket, Action.ASSIGN, EventType.ASSIGNED,
+        relay=RELAY, now=now, unit_id=unit_id, data=data,
+    )  # fmt: skip
     task = for_unit(config, ticket_message(ticket), unit_id, handling=True) | {
         "unit_id": unit_id,
         "role": "handler",
@@ -144,12 +145,11 @@ def assign(
 
 def send_to_triage(session: Session, ticket: Ticket, reason: str, now: datetime) -> None:
     """Put the ticket in the district's manual-triage queue, where a dispatcher assigns it."""
-    ticket.state = next_state(State(ticket.state), Action.SEND_TO_TRIAGE).value
     ticket.unit_id = None
-    ticket.updated_at = now
-    history.record(
-        session, ticket, EventType.SENT_TO_TRIAGE, relay=RELAY, now=now, data={"reason": reason}
-    )
+    move(
+        session, ticket, Action.SEND_TO_TRIAGE, EventType.SENT_TO_TRIAGE,
+        relay=RELAY, now=now, data={"reason": reason},
+    )  # fmt: skip
     item = ticket_message(ticket) | {"reason": reason}
     message_id = f"{ticket.id}:triage:{now.isoformat()}"
     _deliver(session, ticket, TRIAGE_ROUTING_KEY, message_id, item, now)
@@ -157,33 +157,22 @@ def send_to_triage(session: Session, ticket: Ticket, reason: str, now: datetime)
 
 def request_transfer(session: Session, ticket: Ticket, peer: str, why: str, now: datetime) -> None:
     """Mark the ticket as owed to district ``peer``; the router's transfer loop delivers it."""
-    ticket.state = next_state(State(ticket.state), Action.TRANSFER).value
     ticket.unit_id = None
     ticket.transfer_to = peer
-    ticket.updated_at = now
-    history.record(
-        session,
-        ticket,
-        EventType.TRANSFER_REQUESTED,
-        relay=RELAY,
-        now=now,
-        data={"district": peer, "explanation": why},
-    )
+    move(
+        session, ticket, Action.TRANSFER, EventType.TRANSFER_REQUESTED,
+        relay=RELAY, now=now, data={"district": peer, "explanation": why},
+    )  # fmt: skip
 
 
 def confirm_transfer(session: Session, ticket: Ticket, peer_ticket_id: str, now: datetime) -> None:
     """The peer district's intake has the request: the ticket is closed here."""
-    ticket.state = next_state(State(ticket.state), Action.CONFIRM_TRANSFER).value
     ticket.peer_ticket_id = peer_ticket_id
-    ticket.updated_at = now
-    history.record(
-        session,
-        ticket,
-        EventType.TRANSFERRED,
-        relay=RELAY,
-        now=now,
+    move(
+        session, ticket, Action.CONFIRM_TRANSFER, EventType.TRANSFERRED,
+        relay=RELAY, now=now,
         data={"district": ticket.transfer_to, "peer_ticket_id": peer_ticket_id},
-    )
+    )  # fmt: skip
 
 
 def _deliver(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from hotline.shared.domain.events import EventType
 from hotline.shared.ledger.held_rows import hold
-from hotline.shared.ledger.outbox import enqueue
+from hotline.shared.ledger.outbox import Publisher, enqueue
 from hotline.shared.ledger.schema import Event, Ticket
 from hotline.shared.messaging.names import events_topic
 
@@ -42,7 +42,7 @@ def record(
     ticket: Ticket,
     type_: EventType,
     *,
-    relay: str,
+    relay: Publisher,
     now: datetime,
     unit_id: str | None = None,
     data: dict[str, Any] | None = None,

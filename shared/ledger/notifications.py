@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig, Role
-from hotline.shared.ledger.outbox import Transport, enqueue_once
+from hotline.shared.ledger.outbox import Publisher, Transport, enqueue_once
 from hotline.shared.ledger.schema import Ticket
 from hotline.shared.messaging.names import notify_routing_key
 
 #: The relay that delivers every notification, whoever wrote it: the notifier's.
-RELAY = "notifier"
+RELAY = Publisher.NOTIFIER
 
 
 def route(contact: Contact) -> tuple[Transport, str]:

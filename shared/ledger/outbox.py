@@ -11,6 +11,7 @@ the order they were written, with the transaction's next statement.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Literal
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,10 +25,19 @@ from hotline.shared.ledger.schema import OutboxMessage
 Transport = Literal["kafka", "amqp", "webhook", "smtp"]
 
 
+class Publisher(StrEnum):
+    """Whose relay publishes an outbox row: each service runs one relay over its own rows,
+    so a row is published by the service that wrote it, even when another shares the ledger."""
+
+    INTAKE = "intake"
+    ROUTER = "router"
+    NOTIFIER = "notifier"
+
+
 def enqueue(
     session: Session,
     *,
-    relay: str,
+    relay: Publisher,
     transport: Transport,
     target: str,
     key: str,
@@ -52,7 +62,7 @@ def enqueue(
 def enqueue_once(
     session: Session,
     *,
-    relay: str,
+    relay: Publisher,
     transport: Transport,
     target: str,
     key: str,

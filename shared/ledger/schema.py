@@ -23,6 +23,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hotline.shared.domain.ticket import State
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC, on PostgreSQL and on SQLite alike."""
@@ -43,6 +45,26 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StateType(TypeDecorator[State]):
+    """A ticket's :class:`State`, stored as its value: the model holds the enum, not a string.
+
+    A plain string is accepted on the way in (a query's ``in_`` list, a value
+    read back from a message) and checked against the enum, so a typo cannot
+    reach the ledger.
+    """
+
+    impl = String(16)
+    cache_ok = True
+
+    def process_bind_param(self, value: State | str | None, dialect: Dialect) -> str | None:
+        """Store the value; refuse anything that is not a state."""
+        return None if value is None else State(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> State | None:
+        """Read the enum back."""
+        return None if value is None else State(value)
 
 
 class Base(DeclarativeBase):
@@ -68,7 +90,7 @@ class Ticket(Base):
     category: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text)
     urgency: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[State] = mapped_column(StateType())
     unit_id: Mapped[str | None] = mapped_column(String(64))
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)

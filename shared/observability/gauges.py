@@ -95,8 +95,8 @@ def ticket_gauges(
     """
     district = config.district
     now = now or datetime.now(UTC)
-    open_states = [s.value for s in OPEN_STATES]
-    with_unit = [s.value for s in WITH_UNIT]
+    open_states = list(OPEN_STATES)
+    with_unit = list(WITH_UNIT)
     with sessions() as session:
         by_state = dict(
             session.execute(
