@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from hotline.shared.domain.ticket import WITH_UNIT, State
 from hotline.shared.ledger.schema import OutboxMessage, SlaClock, Ticket
+
+_T = TypeVar("_T")
 
 #: The states of a ticket still waiting for something.
 OPEN_STATES = tuple(
@@ -61,21 +64,23 @@ def tasks_by_unit_and_state(
     session: Session, district: str
 ) -> Sequence[tuple[str | None, State, int]]:
     """The tickets a unit holds, counted by unit and state."""
-    return session.execute(
-        select(Ticket.unit_id, Ticket.state, func.count())
-        .where(Ticket.district == district, Ticket.state.in_(list(WITH_UNIT)))
-        .group_by(Ticket.unit_id, Ticket.state)
-    ).all()
+    return _tasks_by_unit_and(session, district, Ticket.state)
 
 
 def tasks_by_unit_and_escalation(
     session: Session, district: str
 ) -> Sequence[tuple[str | None, int, int]]:
     """The tickets a unit holds, counted by unit and escalation level."""
+    return _tasks_by_unit_and(session, district, Ticket.escalation_level)
+
+
+def _tasks_by_unit_and(
+    session: Session, district: str, column: InstrumentedAttribute[_T]
+) -> Sequence[tuple[str | None, _T, int]]:
     return session.execute(
-        select(Ticket.unit_id, Ticket.escalation_level, func.count())
+        select(Ticket.unit_id, column, func.count())
         .where(Ticket.district == district, Ticket.state.in_(list(WITH_UNIT)))
-        .group_by(Ticket.unit_id, Ticket.escalation_level)
+        .group_by(Ticket.unit_id, column)
     ).all()
 
 
