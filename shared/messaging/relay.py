@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.shared.ledger.schema import OutboxMessage
+from hotline.shared.ledger.outbox_claims import Claimed, Refusal, claim, settle
 from hotline.shared.messaging.delivery import DeliveryFailed, RetryPolicy, Sender
 from hotline.shared.observability import metrics
 from hotline.shared.observability.gauges import outbox_backlog, refreshing
@@ -51,51 +49,13 @@ class QueuePublisher(Protocol):
     def publish_many(self, items: Sequence[tuple[str, dict[str, Any], str, bool]]) -> None: ...
 
 
-@dataclass(frozen=True)
-class _Claimed:
-    id: int
-    transport: str
-    target: str
-    key: str
-    message_id: str
-    payload: dict[str, Any]
-    redelivered: bool
-    tries: int = 1
-    notification: bool = False
-
-    @property
-    def channel(self) -> str:
-        """The notification channel, for the metric's label."""
-        return str(self.payload.get("channel", self.transport))
-
-
 DEFAULT_RETRY = RetryPolicy()
 
 #: Transports the relay delivers itself, row by row, through a Sender.
 DIRECT = ("webhook", "smtp")
 
-
-#: The columns the relay works with: selected as plain rows, not loaded as ORM objects,
-#: because claiming is on every message's path and objects cost several times as much.
-_CLAIM_COLUMNS = (
-    OutboxMessage.id,
-    OutboxMessage.transport,
-    OutboxMessage.target,
-    OutboxMessage.key,
-    OutboxMessage.message_id,
-    OutboxMessage.payload,
-    OutboxMessage.tries,
-    OutboxMessage.dedup_key,
-)
-
-
-def _claimed(row: Row[Any]) -> _Claimed:
-    """A claimed row as the relay works on it; ``tries`` (counted by the claim) includes the
-    try about to be made."""
-    return _Claimed(
-        row.id, row.transport, row.target, row.key, row.message_id, row.payload, row.tries > 1,
-        row.tries, row.dedup_key is not None,
-    )  # fmt: skip
+#: Publishes one broker's rows, returning once that broker confirmed them all.
+_Publish = Callable[[list[Claimed]], Awaitable[None]]
 
 
 class Relay:
@@ -176,34 +136,10 @@ class Relay:
         claimed = await asyncio.to_thread(self._claim)
         if not claimed:
             return 0
-        done: list[int] = []
-        refused: dict[int, str] = {}
-        failure: Exception | None = None
-        # The stream and the queues at once: a unit's task does not wait for Kafka's ack
-        # of the events written with it (nor the other way round).
-        brokers = [
-            (rows, publish)
-            for rows, publish in (
-                ([c for c in claimed if c.transport == "kafka"], self._publish_stream),
-                ([c for c in claimed if c.transport == "amqp"], self._publish_queue),
-            )
-            if rows
-        ]
-        results = await asyncio.gather(
-            *(publish(rows) for rows, publish in brokers), return_exceptions=True
-        )
-        for (rows, _), result in zip(brokers, results, strict=True):
-            if isinstance(result, Exception):
-                failure = result
-            elif isinstance(result, BaseException):  # cancelled: the process is stopping
-                raise result
-            else:
-                done += [c.id for c in rows]
+        done, failure = await self._publish_to_brokers(claimed)
         direct = [c for c in claimed if c.transport in DIRECT]
-        if direct:
-            errors = await asyncio.gather(*(self._deliver(c) for c in direct))
-            done += [c.id for c, error in zip(direct, errors, strict=True) if error is None]
-            refused = {c.id: e for c, e in zip(direct, errors, strict=True) if e is not None}
+        delivered, refused = await self._deliver_all(direct)
+        done += delivered
         released = [c.id for c in claimed if c.id not in done and c.id not in refused]
         dead = await asyncio.to_thread(
             self._settle, done, released, self._refusals(direct, refused)
@@ -214,18 +150,59 @@ class Relay:
             raise failure
         return len(done)
 
-    async def _publish_stream(self, rows: list[_Claimed]) -> None:
+    def _brokers(self, claimed: list[Claimed]) -> list[tuple[list[Claimed], _Publish]]:
+        """The stream's rows and the queues' rows, each with what publishes them; none empty."""
+        return [
+            (rows, publish)
+            for rows, publish in (
+                ([c for c in claimed if c.transport == "kafka"], self._publish_stream),
+                ([c for c in claimed if c.transport == "amqp"], self._publish_queue),
+            )
+            if rows
+        ]
+
+    async def _publish_to_brokers(
+        self, claimed: list[Claimed]
+    ) -> tuple[list[int], Exception | None]:
+        """The ids the brokers confirmed, and the failure of a broker that did not confirm."""
+        done: list[int] = []
+        failure: Exception | None = None
+        brokers = self._brokers(claimed)
+        # The stream and the queues at once: a unit's task does not wait for Kafka's ack
+        # of the events written with it (nor the other way round).
+        results = await asyncio.gather(
+            *(publish(rows) for rows, publish in brokers), return_exceptions=True
+        )
+        for (rows, _), result in zip(brokers, results, strict=True):
+            if isinstance(result, Exception):
+                failure = result
+            elif isinstance(result, BaseException):  # cancelled: the process is stopping
+                raise result
+            else:
+                done += [c.id for c in rows]
+        return done, failure
+
+    async def _deliver_all(self, rows: list[Claimed]) -> tuple[list[int], dict[int, str]]:
+        """Hand each direct row to its sender at once; the ids delivered, and each refusal."""
+        if not rows:
+            return [], {}
+        errors = await asyncio.gather(*(self._deliver(c) for c in rows))
+        delivered = [c.id for c, error in zip(rows, errors, strict=True) if error is None]
+        refused = {c.id: e for c, e in zip(rows, errors, strict=True) if e is not None}
+        return delivered, refused
+
+    async def _publish_stream(self, rows: list[Claimed]) -> None:
         if self._stream is None:
             raise RuntimeError(f"relay {self.name} has no Kafka publisher for {rows[0].target}")
         await self._stream.publish([(r.target, r.key, r.payload) for r in rows])
 
-    async def _publish_queue(self, rows: list[_Claimed]) -> None:
+    async def _publish_queue(self, rows: list[Claimed]) -> None:
         if self._queue is None:
             raise RuntimeError(f"relay {self.name} has no AMQP publisher for {rows[0].target}")
         items = [(r.target, r.payload, r.message_id, r.redelivered) for r in rows]
         await asyncio.to_thread(self._queue.publish_many, items)
 
-    async def _deliver(self, row: _Claimed) -> str | None:
+    async def _deliver(self, row: Claimed) -> str | None:
         """Hand one row to its sender; the error if it was not delivered."""
         sender = self._senders.get(row.transport)
         if sender is None:
@@ -239,23 +216,21 @@ class Relay:
             return repr(exc)
         return None
 
-    def _refusals(
-        self, rows: list[_Claimed], refused: dict[int, str]
-    ) -> dict[int, tuple[str, datetime | None, bool]]:
+    def _refusals(self, rows: list[Claimed], refused: dict[int, str]) -> dict[int, Refusal]:
         """For each refused row: its error, when to try again, and whether it is dead now."""
         now = _now()
-        out: dict[int, tuple[str, datetime | None, bool]] = {}
+        out: dict[int, Refusal] = {}
         for row in rows:
             if row.id not in refused:
                 continue
             if row.tries >= self._retry.max_tries:
-                out[row.id] = (refused[row.id], None, True)
+                out[row.id] = Refusal(refused[row.id], None, True)
             else:
-                out[row.id] = (refused[row.id], now + self._retry.backoff(row.tries), False)
+                out[row.id] = Refusal(refused[row.id], now + self._retry.backoff(row.tries), False)
         return out
 
     def _count(
-        self, claimed: list[_Claimed], done: set[int], refused: dict[int, str], dead: set[int]
+        self, claimed: list[Claimed], done: set[int], refused: dict[int, str], dead: set[int]
     ) -> None:
         for row in claimed:
             if not row.notification:
@@ -278,73 +253,16 @@ class Relay:
                 continue  # its broker is down: the relay retries the batch
             metrics.NOTIFICATIONS.labels(self.district, row.channel, outcome).inc()
 
-    def _claim(self) -> list[_Claimed]:
-        """Take a lease on the oldest pending rows, counting the try before publishing.
-
-        One statement, ``UPDATE ... RETURNING`` over the rows a locking
-        ``SELECT`` picks (``SKIP LOCKED``: what another relay holds is left to
-        it): a claim is on every message's path, and each round trip to the
-        ledger is one more wait for the event loop's thread.
-        """
+    def _claim(self) -> list[Claimed]:
+        """Take a lease on the oldest pending rows (see ``outbox_claims.claim``)."""
         now = datetime.now(UTC)
-        pending = (
-            select(OutboxMessage.id)
-            .where(
-                OutboxMessage.relay == self.name,
-                OutboxMessage.published_at.is_(None),
-                OutboxMessage.dead_at.is_(None),
-                (OutboxMessage.claimed_until.is_(None)) | (OutboxMessage.claimed_until < now),
-            )
-            .order_by(OutboxMessage.id)
-            .limit(self._batch)
-            .with_for_update(skip_locked=True)
-        )
         with self._sessions.begin() as session:
-            rows = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(pending.scalar_subquery()))
-                .values(claimed_until=now + LEASE, tries=OutboxMessage.tries + 1)
-                .returning(*_CLAIM_COLUMNS)
-                .execution_options(synchronize_session=False)
-            ).all()
-        return sorted((_claimed(r) for r in rows), key=lambda c: c.id)
+            return claim(session, self.name, batch=self._batch, lease=LEASE, now=now)
 
     def _settle(
-        self,
-        published: list[int],
-        failed: list[int],
-        refused: dict[int, tuple[str, datetime | None, bool]] | None = None,
+        self, published: list[int], failed: list[int], refused: dict[int, Refusal]
     ) -> set[int]:
-        """Mark what the brokers confirmed; release the rest for the next try.
-
-        A refused row waits out its backoff (its lease) or, at the limit, is
-        dead-lettered; returns the ids dead-lettered now.
-        """
+        """Settle the claimed rows in one transaction; the ids dead-lettered now."""
         now = datetime.now(UTC)
-        dead: set[int] = set()
         with self._sessions.begin() as session:
-            if published:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(published))
-                    .values(published_at=now, claimed_until=None)
-                )
-            if failed:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_(failed))
-                    .values(claimed_until=None)
-                )
-            for row_id, (error, retry_at, is_dead) in (refused or {}).items():
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row_id)
-                    .values(
-                        claimed_until=retry_at,
-                        last_error=error[:2000],
-                        dead_at=now if is_dead else None,
-                    )
-                )
-                if is_dead:
-                    dead.add(row_id)
-        return dead
+            return settle(session, published, failed, refused, now)

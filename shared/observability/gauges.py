@@ -2,8 +2,8 @@
 
 Counters say what happened; these say where things stand now (how many
 tickets wait in each state, what each unit holds, how far behind each relay
-is). Each is a cheap indexed query over open rows only, run off the event loop
-on the owner's schedule; ``/metrics`` serves the last result
+is). The ledger counts them (:mod:`hotline.shared.ledger.standing`), off the
+event loop on the owner's schedule; ``/metrics`` serves the last result
 (:class:`hotline.shared.observability.metrics.Snapshots`).
 """
 
@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.shared.domain.config import Clock, DistrictConfig
 from hotline.shared.domain.routing import in_business_hours
 from hotline.shared.domain.ticket import WITH_UNIT, State
-from hotline.shared.ledger.schema import OutboxMessage, SlaClock, Ticket
+from hotline.shared.ledger import standing
 from hotline.shared.observability import metrics
 from hotline.shared.observability.metrics import Sample
 from hotline.shared.runtime.host import Loop
@@ -30,11 +29,6 @@ log = logging.getLogger(__name__)
 
 #: How often an owner recomputes its gauges: well inside any scrape interval worth having.
 REFRESH_SECONDS = 2.0
-
-#: The states of a ticket still waiting for something.
-OPEN_STATES = tuple(
-    s for s in State if s not in (State.RESOLVED, State.TRANSFERRED)
-)  # fmt: skip
 
 
 def refreshing(
@@ -64,21 +58,12 @@ def outbox_backlog(
 ) -> list[Sample]:
     """How many of ``relay``'s rows wait to be published, and how old the oldest is."""
     with sessions() as session:
-        count, oldest = session.execute(
-            select(func.count(), func.min(OutboxMessage.created_at)).where(
-                OutboxMessage.relay == relay,
-                OutboxMessage.published_at.is_(None),
-                OutboxMessage.dead_at.is_(None),
-            )
-        ).one()
-    if isinstance(oldest, str):  # SQLite hands an aggregate's timestamp back as text
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
+        backlog = standing.relay_backlog(session, relay)
+    oldest = backlog.oldest
     age = max((now() - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
     labels = (district, relay)
     return [
-        (metrics.OUTBOX_PENDING, labels, float(count)),
+        (metrics.OUTBOX_PENDING, labels, float(backlog.waiting)),
         (metrics.OUTBOX_OLDEST_AGE, labels, age),
     ]
 
@@ -88,64 +73,57 @@ def ticket_gauges(
 ) -> list[Sample]:
     """Open tickets by state, each unit's tasks by state, and its overdue tasks by clock.
 
-    A task is overdue on a clock whose deadline has passed while it still runs.
-
     Every state and every unit of the district file is reported, at 0 when
     nothing is there, so that "this unit holds nothing" is a value, not a gap.
     """
     district = config.district
     now = now or datetime.now(UTC)
-    open_states = list(OPEN_STATES)
-    with_unit = list(WITH_UNIT)
     with sessions() as session:
-        by_state = dict(
-            session.execute(
-                select(Ticket.state, func.count())
-                .where(Ticket.district == district, Ticket.state.in_(open_states))
-                .group_by(Ticket.state)
-            ).all()
-        )
-        held = session.execute(
-            select(Ticket.unit_id, Ticket.state, func.count())
-            .where(Ticket.district == district, Ticket.state.in_(with_unit))
-            .group_by(Ticket.unit_id, Ticket.state)
-        ).all()
-        levels = session.execute(
-            select(Ticket.unit_id, Ticket.escalation_level, func.count())
-            .where(Ticket.district == district, Ticket.state.in_(with_unit))
-            .group_by(Ticket.unit_id, Ticket.escalation_level)
-        ).all()
-        overdue = session.execute(
-            select(Ticket.unit_id, SlaClock.clock, func.count(func.distinct(Ticket.id)))
-            .join(
-                SlaClock, and_(SlaClock.ticket_id == Ticket.id, SlaClock.attempt == Ticket.attempt)
-            )
-            .where(
-                Ticket.district == district,
-                Ticket.state.in_(with_unit),
-                SlaClock.due_at <= now,
-                SlaClock.stopped_at.is_(None),
-            )
-            .group_by(Ticket.unit_id, SlaClock.clock)
-        ).all()
-    samples: list[Sample] = [
-        (metrics.TICKETS_OPEN, (district, state), float(by_state.get(state, 0)))
-        for state in open_states
+        by_state = standing.open_tickets_by_state(session, district)
+        held = standing.tasks_by_unit_and_state(session, district)
+        levels = standing.tasks_by_unit_and_escalation(session, district)
+        overdue = standing.overdue_tasks_by_unit_and_clock(session, district, now)
+    return [
+        *_open_tickets(district, by_state),
+        *_tasks(config, held),
+        *_overdue(config, overdue),
+        *_escalated(config, levels),
+        business_hours(config, now),
     ]
-    tasks = {(unit, state): 0 for unit in config.unit_ids for state in with_unit}
+
+
+def _open_tickets(district: str, by_state: dict[State, int]) -> list[Sample]:
+    return [
+        (metrics.TICKETS_OPEN, (district, state), float(by_state.get(state, 0)))
+        for state in standing.OPEN_STATES
+    ]
+
+
+def _tasks(config: DistrictConfig, held: Sequence[tuple[str | None, State, int]]) -> list[Sample]:
+    tasks = {(unit, state): 0 for unit in config.unit_ids for state in WITH_UNIT}
     tasks.update({(unit or "none", state): n for unit, state, n in held})
-    samples += [(metrics.TASKS_OPEN, (district, u, s), float(n)) for (u, s), n in tasks.items()]
+    return [(metrics.TASKS_OPEN, (config.district, u, s), float(n)) for (u, s), n in tasks.items()]
+
+
+def _overdue(
+    config: DistrictConfig, overdue: Sequence[tuple[str | None, str, int]]
+) -> list[Sample]:
     late = {(unit, clock.value): 0 for unit in config.unit_ids for clock in Clock}
     late.update({(unit or "none", clock): n for unit, clock, n in overdue})
-    samples += [(metrics.TASKS_OVERDUE, (district, u, c), float(n)) for (u, c), n in late.items()]
+    return [
+        (metrics.TASKS_OVERDUE, (config.district, u, c), float(n)) for (u, c), n in late.items()
+    ]
+
+
+def _escalated(
+    config: DistrictConfig, levels: Sequence[tuple[str | None, int, int]]
+) -> list[Sample]:
     escalated = {(unit, "0"): 0 for unit in config.unit_ids}
     escalated.update({(unit or "none", str(level)): n for unit, level, n in levels})
-    samples += [
-        (metrics.TASKS_BY_ESCALATION, (district, u, lv), float(n))
+    return [
+        (metrics.TASKS_BY_ESCALATION, (config.district, u, lv), float(n))
         for (u, lv), n in escalated.items()
     ]
-    samples.append(business_hours(config, now))
-    return samples
 
 
 def business_hours(config: DistrictConfig, now: datetime) -> Sample:
