@@ -12,7 +12,7 @@ from hotline.shared.domain.config.checks import Loc
 from hotline.shared.domain.config.contacts import EMAIL, WEBHOOK, Contact, ContactRole
 from hotline.shared.domain.config.district import DistrictConfig
 from hotline.shared.domain.config.duplicates import DuplicatePolicy
-from hotline.shared.domain.config.escalation import Fraction, Ladder, LadderStep, Role
+from hotline.shared.domain.config.escalation import Fraction, Ladder, LadderStep, Recipient
 from hotline.shared.domain.config.fields import Duration, OneOrMany, OneOrManyOf
 from hotline.shared.domain.config.hotspots import HOTSPOT_HOPS, Hotspot
 from hotline.shared.domain.config.hours import (
@@ -62,7 +62,7 @@ __all__ = [
     "OneOrMany",
     "OneOrManyOf",
     "Peer",
-    "Role",
+    "Recipient",
     "Route",
     "SlaOverride",
     "SlaPolicy",

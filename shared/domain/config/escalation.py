@@ -12,7 +12,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from hotline.shared.domain.config.fields import Duration, FileModel, OneOrManyOf
 
 
-class Role(StrEnum):
+class Recipient(StrEnum):
     """Who an escalation step tells; the notification side resolves each to contacts.
 
     ``unit`` and ``unit-leader`` are the task's unit: its desk contacts and its leader
@@ -66,7 +66,7 @@ class LadderStep(FileModel):
     name: str = Field(min_length=1, max_length=100)
     at: Fraction | None = None
     after: Duration | None = None
-    tell: OneOrManyOf[Role] = Field(min_length=1)
+    tell: OneOrManyOf[Recipient] = Field(min_length=1)
     repeat_every: Duration | None = None
 
     @model_validator(mode="after")
@@ -101,6 +101,6 @@ def check_ladder(where: str, ladder: Ladder) -> None:
 def default_ladder() -> Ladder:
     """The ladder of a clock the file gives none: remind the desk halfway, then its leader."""
     return (
-        LadderStep(level=1, name="remind-unit", at=0.5, tell=(Role.UNIT,)),
-        LadderStep(level=2, name="unit-leader", after=timedelta(0), tell=(Role.UNIT_LEADER,)),
+        LadderStep(level=1, name="remind-unit", at=0.5, tell=(Recipient.UNIT,)),
+        LadderStep(level=2, name="unit-leader", after=timedelta(0), tell=(Recipient.UNIT_LEADER,)),
     )

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from hotline.shared.domain.config.checks import Names, Problem
 from hotline.shared.domain.config.contacts import Contact, ContactRole
-from hotline.shared.domain.config.escalation import Role
+from hotline.shared.domain.config.escalation import Recipient
 from hotline.shared.domain.config.fields import FileModel
 from hotline.shared.domain.config.hours import Hours
 
@@ -32,7 +32,7 @@ class CallerDetails(StrEnum):
 
 
 #: The contacts within the task's own unit that its recipients reach (see ``Unit.contacts_for``).
-_CONTACT_ROLES = {Role.UNIT: ContactRole.DESK, Role.UNIT_LEADER: ContactRole.LEADER}
+_CONTACT_ROLES = {Recipient.UNIT: ContactRole.DESK, Recipient.UNIT_LEADER: ContactRole.LEADER}
 
 
 class Unit(FileModel):
@@ -55,7 +55,7 @@ class Unit(FileModel):
     supervisor: str | None = None
     caller_details: CallerDetails = CallerDetails.WHEN_HANDLING
 
-    def contacts_for(self, recipient: Role) -> tuple[Contact, ...]:
+    def contacts_for(self, recipient: Recipient) -> tuple[Contact, ...]:
         """The contacts an escalation step that tells ``recipient`` reaches in this unit.
 
         ``unit`` reaches the desk contacts and ``unit-leader`` the leader contacts; a
