@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import Clock, Counting, DistrictConfig, Role
+from hotline.shared.domain.config import Clock, Counting, DistrictConfig, Recipient
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.sla import keeper_for, next_repeat
 from hotline.shared.domain.ticket import WITH_UNIT, State
@@ -168,7 +168,7 @@ def _fire(
 ) -> Fired:
     step.fired_at = now
     ticket.escalation_level = max(ticket.escalation_level, step.level)
-    roles = step.tell if step.tell is not None else [Role.UNIT_LEADER.value]
+    roles = step.tell if step.tell is not None else [Recipient.UNIT_LEADER.value]
     message = escalation_message(ticket, step, now, clocks.told(config, roles, step.unit_id))
     history.record(
         session, ticket, EventType.ESCALATED, relay=RELAY, now=now,

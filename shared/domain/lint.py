@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from hotline.shared.domain.config import Clock, DistrictConfig, Ladder, Match, Role, Route
+from hotline.shared.domain.config import Clock, DistrictConfig, Ladder, Match, Recipient, Route
 from hotline.shared.domain.location import AreaMap
 from hotline.shared.domain.routing import Rules, under
 from hotline.shared.domain.ticket import Urgency
@@ -106,25 +106,28 @@ def _ladders(config: DistrictConfig) -> list[tuple[str, Ladder]]:
     return named
 
 
-def _unheard(config: DistrictConfig, role: Role) -> str | None:
-    """Why a ladder step that tells ``role`` would tell nobody, if it would.
+def _unheard(config: DistrictConfig, recipient: Recipient) -> str | None:
+    """Why a ladder step that tells ``recipient`` would tell nobody, if it would.
 
     ``unit`` and ``unit-leader`` stand for the task's unit, which a route chose: a
     unit with no contact is its own finding, and a unit with no leader contact is
     told at its desk (``Unit.contacts_for``), so neither is a ladder's fault.
     """
-    if role is Role.SUPERVISOR_UNIT:
+    if recipient is Recipient.SUPERVISOR_UNIT:
         supervisors = {u.supervisor for u in config.units if u.supervisor is not None}
         if not supervisors:
             return "no unit names a supervisor"
         silent = sorted(s for s in supervisors if not _reachable(config, s))
         return f"supervisor {', '.join(map(repr, silent))} has no contact" if silent else None
-    setting = {Role.SUPERVISION_GROUP: "supervision_group", Role.DISTRICT_LEADERSHIP: "leadership"}
-    if role not in setting:
+    setting = {
+        Recipient.SUPERVISION_GROUP: "supervision_group",
+        Recipient.DISTRICT_LEADERSHIP: "leadership",
+    }
+    if recipient not in setting:
         return None
-    unit_id = getattr(config.sla, setting[role])
+    unit_id = getattr(config.sla, setting[recipient])
     if unit_id is None:
-        return f"sla.{setting[role]} names no unit"
+        return f"sla.{setting[recipient]} names no unit"
     return None if _reachable(config, unit_id) else f"unit {unit_id!r} has no contact"
 
 
@@ -134,21 +137,23 @@ def _reachable(config: DistrictConfig, unit_id: str) -> bool:
 
 
 def _ladder_findings(config: DistrictConfig) -> list[Finding]:
-    """Ladder steps (and hot spots) that would tell nobody: a role that stands for no unit,
-    or for a unit with no contact. One finding per role, naming the steps."""
-    steps: dict[Role, list[str]] = {}
+    """Ladder steps (and hot spots) that would tell nobody: a recipient that stands for no unit,
+    or for a unit with no contact. One finding per recipient, naming the steps."""
+    steps: dict[Recipient, list[str]] = {}
     for where, ladder in _ladders(config):
         for step in ladder:
-            for role in step.tell:
-                steps.setdefault(role, []).append(f"{where} level {step.level}")
+            for recipient in step.tell:
+                steps.setdefault(recipient, []).append(f"{where} level {step.level}")
     findings = []
-    for role, places in steps.items():
-        why = _unheard(config, role)
+    for recipient, places in steps.items():
+        why = _unheard(config, recipient)
         if why is not None:
-            text = f"sla: ladder steps that tell {role} ({', '.join(places)}) tell nobody: {why}"
+            text = (
+                f"sla: ladder steps that tell {recipient} ({', '.join(places)}) tell nobody: {why}"
+            )
             findings.append(Finding("warning", text))
     if config.hotspots:
-        why = _unheard(config, Role.SUPERVISION_GROUP)
+        why = _unheard(config, Recipient.SUPERVISION_GROUP)
         if why is not None:
             text = f"hotspots tell the supervision group, so nobody: {why}"
             findings.append(Finding("warning", text))

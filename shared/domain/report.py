@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -200,49 +200,93 @@ def tally(
 def _count(report: Report, ticket: TicketFacts, unit_kinds: Mapping[str, str]) -> None:
     report.received += 1
     report.by_channel[ticket.channel] += 1
-    events = sorted(ticket.events, key=lambda e: e.at)
-    assigned_at: dict[int, datetime] = {}
-    responded: set[int] = set()
+    story = _Story(report)
+    for event in sorted(ticket.events, key=lambda e: e.at):
+        reader = _READERS.get(event.type)
+        if reader is not None:
+            reader(story, event)
+    story.close(ticket, unit_kinds)
+
+
+@dataclass
+class _Story:
+    """What one ticket's events say so far, read in order; each event that counts by
+    itself (a feedback, an escalation step) goes straight into the report."""
+
+    report: Report
+    assigned_at: dict[int, datetime] = field(default_factory=dict)
+    responded: set[int] = field(default_factory=set)
     first_unit: str | None = None
     peer: str | None = None
     settled_at: datetime | None = None  # the last resolution, unless reopened after it
-    escalated = False
-    for event in events:
-        kind = event.type
-        if kind == EventType.RESOLVED_AT_INTAKE:
-            report.first_contact += 1
-        elif kind == EventType.ASSIGNED:
-            assigned_at.setdefault(event.attempt, event.at)
-            if first_unit is None and event.unit_id is not None:
-                first_unit = event.unit_id
-        elif kind == EventType.TRANSFER_REQUESTED and peer is None:
-            peer = str(event.data.get("district") or UNKNOWN_KIND)
-        elif kind == EventType.SIGNED_FOR and event.attempt in assigned_at:
-            report.sign_for_seconds.append(_seconds(assigned_at[event.attempt], event.at))
-        elif kind in (EventType.PROGRESS_REPORTED, EventType.RESOLVED):
-            if event.attempt in assigned_at and event.attempt not in responded:
-                responded.add(event.attempt)
-                report.first_response_seconds.append(_seconds(assigned_at[event.attempt], event.at))
-            if kind == EventType.RESOLVED:
-                settled_at = event.at
-        elif kind == EventType.REOPENED:
-            report.reopened += 1
-            settled_at = None
-        elif kind == EventType.FEEDBACK_RECORDED:
-            report.satisfaction[str(event.data.get("result"))] += 1
-        elif kind == EventType.ESCALATED:
-            escalated = True
-            report.escalations[int(event.data.get("level") or 0)] += 1
-    if first_unit is not None:
-        report.to_units += 1
-        report.by_kind[unit_kinds.get(first_unit, UNKNOWN_KIND)] += 1
-    if peer is not None:
-        report.transferred += 1
-        report.by_peer[peer] += 1
-    if settled_at is not None:
-        report.completed += 1
-        report.resolution_seconds.append(_seconds(ticket.created_at, settled_at))
-    report.escalated_tickets += escalated
+    escalated: bool = False
+
+    def resolved_at_intake(self, event: EventFact) -> None:
+        self.report.first_contact += 1
+
+    def assigned(self, event: EventFact) -> None:
+        self.assigned_at.setdefault(event.attempt, event.at)
+        if self.first_unit is None and event.unit_id is not None:
+            self.first_unit = event.unit_id
+
+    def transfer_requested(self, event: EventFact) -> None:
+        if self.peer is None:
+            self.peer = str(event.data.get("district") or UNKNOWN_KIND)
+
+    def signed_for(self, event: EventFact) -> None:
+        if event.attempt in self.assigned_at:
+            self.report.sign_for_seconds.append(_seconds(self.assigned_at[event.attempt], event.at))
+
+    def progress_reported(self, event: EventFact) -> None:
+        """The task's first response, if it is the first word since its assignment."""
+        if event.attempt in self.assigned_at and event.attempt not in self.responded:
+            self.responded.add(event.attempt)
+            since = self.assigned_at[event.attempt]
+            self.report.first_response_seconds.append(_seconds(since, event.at))
+
+    def resolved(self, event: EventFact) -> None:
+        """A resolution is a response too, and settles the ticket until it is reopened."""
+        self.progress_reported(event)
+        self.settled_at = event.at
+
+    def reopened(self, event: EventFact) -> None:
+        self.report.reopened += 1
+        self.settled_at = None
+
+    def feedback_recorded(self, event: EventFact) -> None:
+        self.report.satisfaction[str(event.data.get("result"))] += 1
+
+    def escalated_step(self, event: EventFact) -> None:
+        self.escalated = True
+        self.report.escalations[int(event.data.get("level") or 0)] += 1
+
+    def close(self, ticket: TicketFacts, unit_kinds: Mapping[str, str]) -> None:
+        """Count what the whole story came to: its first unit, its transfer, its completion."""
+        report = self.report
+        if self.first_unit is not None:
+            report.to_units += 1
+            report.by_kind[unit_kinds.get(self.first_unit, UNKNOWN_KIND)] += 1
+        if self.peer is not None:
+            report.transferred += 1
+            report.by_peer[self.peer] += 1
+        if self.settled_at is not None:
+            report.completed += 1
+            report.resolution_seconds.append(_seconds(ticket.created_at, self.settled_at))
+        report.escalated_tickets += self.escalated
+
+
+#: What each kind of event the report counts does to the story; other kinds count for nothing.
+_READERS: dict[str, Callable[[_Story, EventFact], None]] = {
+    EventType.RESOLVED_AT_INTAKE: _Story.resolved_at_intake,
+    EventType.ASSIGNED: _Story.assigned,
+    EventType.TRANSFER_REQUESTED: _Story.transfer_requested,
+    EventType.SIGNED_FOR: _Story.signed_for,
+    EventType.PROGRESS_REPORTED: _Story.progress_reported,
+    EventType.RESOLVED: _Story.resolved,
+    EventType.REOPENED: _Story.reopened,
+    EventType.FEEDBACK_RECORDED: _Story.feedback_recorded,
+    EventType.ESCALATED: _Story.escalated_step,
+}
 
 
 def _seconds(start: datetime, end: datetime) -> float:

@@ -217,6 +217,41 @@ class _Rule:
     business: bool | None
     window: TimeWindow | None
 
+    def fits_at(self, moment: _Moment) -> bool:
+        """Say whether the moment passes the rule's business hours, then its time window."""
+        if self.business is not None and moment.in_business_hours() != self.business:
+            return False
+        return self.window is None or _within(self.window, moment.time_of_day())
+
+
+class _Moment:
+    """The request's local moment, as the rules of one decision look at it.
+
+    Whether business hours are open, and the naive time of day, are each worked
+    out when a rule first asks and then kept: most decisions try rules that ask
+    neither, and the rest would otherwise work them out once per rule.
+    """
+
+    __slots__ = ("_business", "_hours", "_local", "_time")
+
+    def __init__(self, hours: Hours, local: datetime) -> None:
+        self._hours = hours
+        self._local = local
+        self._business: bool | None = None
+        self._time: time | None = None
+
+    def in_business_hours(self) -> bool:
+        """Say whether the district's business hours are open at this moment."""
+        if self._business is None:
+            self._business = _open(self._hours, self._local)
+        return self._business
+
+    def time_of_day(self) -> time:
+        """The local time of day, without its zone, as time windows are written."""
+        if self._time is None:
+            self._time = self._local.time().replace(tzinfo=None)
+        return self._time
+
 
 #: How many (category, area chain) pairs keep their list of candidate rules (small tuples).
 _CANDIDATES_KEPT = 1 << 16
@@ -302,7 +337,7 @@ class Rules:
         """
         location = self.areas.locate(request.area_code, request.lat, request.lon)
         if location.peer is not None:
-            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+            return _transfer(location, location.peer)
         ctx = _Context(
             request,
             location,
@@ -310,28 +345,17 @@ class Rules:
             frozenset(excluded),
             (dict(load) if load and self._uses_load else {}),
         )
-        key = (request.category, location.chain)
-        candidates = self._candidates.get(key)
-        if candidates is None:
-            candidates = self._fitting(*key)
+        moment = _Moment(self.config.business_hours, ctx.local)
         observers: list[str] = []
-        business: bool | None = None
-        moment: time | None = None
-        for rule in candidates:
+        for rule in self._candidates_for(request.category, location.chain):
+            # Urgency and channel are tested here, not in a call: this runs for every
+            # candidate of every request, and a call each shows in the router's time.
             if rule.urgency and request.urgency not in rule.urgency:
                 continue
             if rule.channel and request.channel not in rule.channel:
                 continue
-            if rule.business is not None:
-                if business is None:
-                    business = _open(self.config.business_hours, ctx.local)
-                if business != rule.business:
-                    continue
-            if rule.window is not None:
-                if moment is None:
-                    moment = ctx.local.time().replace(tzinfo=None)
-                if not _within(rule.window, moment):
-                    continue
+            if (rule.business is not None or rule.window is not None) and not rule.fits_at(moment):
+                continue
             target, _ = self._target(rule.route, ctx)
             if target is None:
                 continue
@@ -343,6 +367,11 @@ class Rules:
             return _Deferred(target, rule.route.name, location, observing, _explainer(self, ctx))
         return _Deferred(None, TRIAGE_RULE, location, tuple(observers), _explainer(self, ctx))
 
+    def _candidates_for(self, category: str, chain: tuple[str, ...]) -> tuple[_Rule, ...]:
+        """The rules a request of ``category`` located in ``chain`` can fit, worked out once."""
+        candidates = self._candidates.get((category, chain))
+        return self._fitting(category, chain) if candidates is None else candidates
+
     def _explain(self, ctx: _Context) -> tuple[tuple[Trial, ...], str]:
         """``tried`` as ``_evaluate`` gives it, the passed-over rules' trials taken ready-made.
 
@@ -352,9 +381,7 @@ class Rules:
         the candidates are tried afresh, in order, up to the deciding rule.
         """
         key = (ctx.request.category, ctx.location.chain)
-        candidates = self._candidates.get(key)
-        if candidates is None:
-            candidates = self._fitting(*key)
+        candidates = self._candidates_for(*key)
         passed = self._passed.get(key)
         if passed is None:
             passed = self._passed_over(*key)
@@ -451,7 +478,7 @@ class Rules:
         """
         location = self.areas.locate(request.area_code, request.lat, request.lon)
         if location.peer is not None:
-            return Decision(None, f"transfer to {location.peer}", location, (), (), location.peer)
+            return _transfer(location, location.peer)
         ctx = _Context(
             request, location, now.astimezone(self.config.zone), frozenset(excluded), load or {}
         )
@@ -517,6 +544,11 @@ class Rules:
                 if unit.id not in ctx.excluded and _serves(unit, ctx):
                     return unit.id, None
         return None, f"no unit left that serves {' < '.join(ctx.location.chain)}"
+
+
+def _transfer(location: Location, peer: str) -> Decision:
+    """The decision for a request located in the peer district ``peer``: no rule is tried."""
+    return Decision(None, f"transfer to {peer}", location, (), (), peer)
 
 
 def _explainer(rules: Rules, ctx: _Context) -> Callable[[], tuple[tuple[Trial, ...], str]]:

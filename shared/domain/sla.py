@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hotline.shared.domain.calendar import Timekeeper, timekeeper
-from hotline.shared.domain.config import Clock, Counting, LadderStep, Role, SlaPolicy
+from hotline.shared.domain.config import Clock, Counting, LadderStep, Recipient, SlaPolicy
 from hotline.shared.domain.ticket import Urgency
 
 SIGN_FOR = Clock.SIGN_FOR.value
@@ -29,7 +29,7 @@ class DueStep:
     level: int
     name: str
     due_at: datetime
-    tell: tuple[Role, ...] = (Role.UNIT_LEADER,)
+    tell: tuple[Recipient, ...] = (Recipient.UNIT_LEADER,)
     repeat_every: timedelta | None = None
     repeat: int = 0
 

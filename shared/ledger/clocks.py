@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import Clock, DistrictConfig, Role
+from hotline.shared.domain.config import Clock, DistrictConfig, Recipient
 from hotline.shared.domain.sla import ClockPlan, plan_clocks
 from hotline.shared.domain.ticket import Urgency
 from hotline.shared.ledger.held_rows import hold
@@ -154,14 +154,14 @@ def told(config: DistrictConfig, roles: Iterable[str], unit_id: str) -> list[dic
     are written, by ``Unit.contacts_for``, so the event names units, not addresses.
     """
     unit = config.unit(unit_id)
-    units: dict[Role, str | None] = {
-        Role.UNIT: unit_id,
-        Role.UNIT_LEADER: unit_id,
-        Role.SUPERVISOR_UNIT: unit.supervisor if unit is not None else None,
-        Role.SUPERVISION_GROUP: config.sla.supervision_group,
-        Role.DISTRICT_LEADERSHIP: config.sla.leadership,
+    units: dict[Recipient, str | None] = {
+        Recipient.UNIT: unit_id,
+        Recipient.UNIT_LEADER: unit_id,
+        Recipient.SUPERVISOR_UNIT: unit.supervisor if unit is not None else None,
+        Recipient.SUPERVISION_GROUP: config.sla.supervision_group,
+        Recipient.DISTRICT_LEADERSHIP: config.sla.leadership,
     }
-    return [{"role": role, "unit_id": units.get(Role(role))} for role in roles]
+    return [{"role": role, "unit_id": units.get(Recipient(role))} for role in roles]
 
 
 def count_after_commit(session: Session, ticket: Ticket, settled: Iterable[Settled]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig, Role
+from hotline.shared.domain.config import EMAIL, WEBHOOK, Contact, DistrictConfig, Recipient
 from hotline.shared.ledger.outbox import Publisher, Transport, enqueue_once
 from hotline.shared.ledger.schema import Ticket
 from hotline.shared.messaging.names import notify_routing_key
@@ -93,7 +93,7 @@ def tell_escalation(
     reached: dict[str, tuple[str, Contact, list[str]]] = {}
     for told in message["told"]:
         unit = config.unit(told["unit_id"]) if told.get("unit_id") is not None else None
-        for contact in unit.contacts_for(Role(told["role"])) if unit is not None else ():
+        for contact in unit.contacts_for(Recipient(told["role"])) if unit is not None else ():
             key = f"{ticket.id}:{step}:{_contact_key(contact)}"
             reached.setdefault(key, (told["unit_id"], contact, []))[2].append(told["role"])
     now = datetime.fromisoformat(message["fired_at"])

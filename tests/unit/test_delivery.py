@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from hotline.shared.configuration.file import load_config
-from hotline.shared.domain.config import Contact, ContactRole, NotificationPolicy, Role, Unit
+from hotline.shared.domain.config import Contact, ContactRole, NotificationPolicy, Recipient, Unit
 from hotline.shared.ledger.notifications import route, unreachable
 from hotline.shared.messaging.delivery import RetryPolicy, SmtpSettings, sign, verify
 from hotline.shared.runtime.settings import NotifySettings, SettingsError
@@ -49,14 +49,18 @@ def test_a_contact_reaches_the_desk_or_the_leader_and_a_role_finds_its_own() -> 
     leader = Contact(channel="sms", address="+86-2", role=ContactRole.LEADER)
     assert desk.role is ContactRole.DESK  # the default
     both = Unit(id="street", name="Street", contacts=(desk, leader))
-    assert both.contacts_for(Role.UNIT) == (desk,)
-    assert both.contacts_for(Role.UNIT_LEADER) == (leader,)
-    for whole in (Role.SUPERVISOR_UNIT, Role.SUPERVISION_GROUP, Role.DISTRICT_LEADERSHIP):
+    assert both.contacts_for(Recipient.UNIT) == (desk,)
+    assert both.contacts_for(Recipient.UNIT_LEADER) == (leader,)
+    for whole in (
+        Recipient.SUPERVISOR_UNIT,
+        Recipient.SUPERVISION_GROUP,
+        Recipient.DISTRICT_LEADERSHIP,
+    ):
         assert both.contacts_for(whole) == (desk, leader)
     # a unit that names no contact of the kind asked for is reached at all it has
-    assert Unit(id="a", name="A", contacts=(desk,)).contacts_for(Role.UNIT_LEADER) == (desk,)
-    assert Unit(id="b", name="B", contacts=(leader,)).contacts_for(Role.UNIT) == (leader,)
-    assert Unit(id="c", name="C").contacts_for(Role.UNIT) == ()
+    assert Unit(id="a", name="A", contacts=(desk,)).contacts_for(Recipient.UNIT_LEADER) == (desk,)
+    assert Unit(id="b", name="B", contacts=(leader,)).contacts_for(Recipient.UNIT) == (leader,)
+    assert Unit(id="c", name="C").contacts_for(Recipient.UNIT) == ()
     with pytest.raises(ValidationError, match="'desk' or 'leader'"):
         Contact.model_validate({"channel": "sms", "address": "+86-3", "role": "mayor"})
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hotline.shared.configuration.file import EXAMPLE, ConfigError, load_config, parse_config
-from hotline.shared.domain.config import Clock, Counting, Role
+from hotline.shared.domain.config import Clock, Counting, Recipient
 from hotline.shared.domain.lint import lint
 from hotline.shared.domain.routing import Rules
 from hotline.shared.domain.sla import (
@@ -54,7 +54,7 @@ def test_three_clocks_each_with_its_ladder_in_order() -> None:
         (3, deadline + timedelta(minutes=30)),
         (4, deadline + timedelta(hours=2)),
     ]
-    assert sign_for.steps[0].tell == (Role.UNIT,)
+    assert sign_for.steps[0].tell == (Recipient.UNIT,)
     assert sign_for.steps[-1].repeat_every == timedelta(hours=1)
     assert plans[Clock.RESOLUTION].due_at == T0 + timedelta(hours=8)
 
@@ -164,8 +164,8 @@ def test_a_category_ladder_overrides_the_default_for_it_and_below_it() -> None:
     policy = parse_config(_with_medical_ladder(), "d.yaml").sla
     own = [(s.level, s.name, s.tell) for s in policy.ladder(Clock.SIGN_FOR, "medical")]
     assert own == [
-        (1, "call-the-desk", (Role.UNIT,)),
-        (2, "straight-up", (Role.UNIT_LEADER, Role.DISTRICT_LEADERSHIP)),
+        (1, "call-the-desk", (Recipient.UNIT,)),
+        (2, "straight-up", (Recipient.UNIT_LEADER, Recipient.DISTRICT_LEADERSHIP)),
     ]
     assert policy.ladder(Clock.SIGN_FOR, "medical.dialysis") == policy.ladder(
         Clock.SIGN_FOR, "medical"
