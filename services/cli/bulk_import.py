@@ -147,29 +147,24 @@ def _progress(out: TextIO, done: int, total: int) -> None:
     out.flush()
 
 
-def run(args: argparse.Namespace) -> int:
-    """Import the file; 0 when every line was taken, 1 when some were rejected, 2 on no file."""
-    import httpx
-
-    path = Path(args.file)
+def _read_file(path: Path) -> bytes | None:
+    """The file's bytes, or None (said on stderr) when it is not one we import or cannot be read."""
     if path.suffix.lower() not in (".csv", ".jsonl"):
         print(f"hotline: {path}: give a .csv or .jsonl file", file=sys.stderr)
-        return 2
+        return None
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         print(f"hotline: {exc}", file=sys.stderr)
-        return 2
-    token = client_token(args.token, args.data_dir)
-    if token is None:
-        print(f"hotline: {NO_TOKEN}", file=sys.stderr)
-        return 2
-    lines = list(read_lines(path, raw.decode("utf-8-sig")))
-    if args.district:
-        for line in lines:
-            if line.body is not None:
-                line.body.setdefault("district", args.district)
-    key_prefix = f"import:{hashlib.sha256(raw).hexdigest()[:16]}"
+        return None
+
+
+def _submit_all(
+    args: argparse.Namespace, token: str, lines: list[Line], key_prefix: str
+) -> list[Outcome]:
+    """Every line's outcome, in file order, ``--concurrency`` requests in flight."""
+    import httpx
+
     headers = {"authorization": f"Bearer {token}"}
     outcomes: list[Outcome] = []
     with (
@@ -182,15 +177,40 @@ def run(args: argparse.Namespace) -> int:
                 _progress(sys.stderr, len(outcomes), len(lines))
     if lines:
         sys.stderr.write("\n")
+    return outcomes
+
+
+def _write_report(report_path: str, outcomes: list[Outcome]) -> None:
+    """Every line's outcome as CSV: the rejected lines can be fixed and the file imported again."""
+    with open(report_path, "w", newline="", encoding="utf-8") as report:
+        writer = csv.writer(report)
+        writer.writerow(["line", "status", "ticket_or_reason"])
+        for outcome in outcomes:
+            writer.writerow([outcome.number, outcome.status, outcome.detail])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Import the file; 0 when every line was taken, 1 when some were rejected, 2 on no file."""
+    path = Path(args.file)
+    raw = _read_file(path)
+    if raw is None:
+        return 2
+    token = client_token(args.token, args.data_dir)
+    if token is None:
+        print(f"hotline: {NO_TOKEN}", file=sys.stderr)
+        return 2
+    lines = list(read_lines(path, raw.decode("utf-8-sig")))
+    if args.district:
+        for line in lines:
+            if line.body is not None:
+                line.body.setdefault("district", args.district)
+    key_prefix = f"import:{hashlib.sha256(raw).hexdigest()[:16]}"
+    outcomes = _submit_all(args, token, lines, key_prefix)
     rejected = [o for o in outcomes if o.status == "rejected"]
     for outcome in rejected:
         print(f"{path.name}:{outcome.number}: {outcome.detail}")
     if args.report:
-        with open(args.report, "w", newline="", encoding="utf-8") as report:
-            writer = csv.writer(report)
-            writer.writerow(["line", "status", "ticket_or_reason"])
-            for outcome in outcomes:
-                writer.writerow([outcome.number, outcome.status, outcome.detail])
+        _write_report(args.report, outcomes)
     created = sum(o.status == "created" for o in outcomes)
     repeats = sum(o.status == "repeat" for o in outcomes)
     print(

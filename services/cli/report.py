@@ -16,10 +16,10 @@ import os
 import sys
 from datetime import date, datetime, time, timedelta
 
-from hotline.cli.ledger_reader import LedgerUnavailable, reading
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.report import GRASS_ROOTS_KINDS, Report, tally
+from hotline.shared.ledger.readonly import LedgerUnavailable, reading
 from hotline.shared.ledger.report import period_tickets
 
 FORMATS = ("md", "csv", "json")

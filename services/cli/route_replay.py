@@ -13,14 +13,11 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.cli.ledger_reader import LedgerUnavailable, reading
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.routing import (
@@ -30,14 +27,10 @@ from hotline.shared.domain.routing import (
     unit_outcome,
 )
 from hotline.shared.ledger import dispatch
-from hotline.shared.ledger.schema import Event, Ticket
+from hotline.shared.ledger.readonly import LedgerUnavailable, reading
+from hotline.shared.ledger.replay import first_routing, tickets_since
+from hotline.shared.ledger.schema import Ticket
 
-#: The events that say where the router first sent a ticket.
-_FIRST_ROUTING = (
-    EventType.ASSIGNED.value,
-    EventType.SENT_TO_TRIAGE.value,
-    EventType.TRANSFER_REQUESTED.value,
-)
 #: Tickets decided per read of their events (and per progress line).
 _BATCH = 1000
 
@@ -90,26 +83,6 @@ def first_outcome(event_type: str, unit_id: str | None, data: dict[str, object])
     return TRIAGE_OUTCOME
 
 
-def _tickets(session: Session, since: datetime | None, batch: int = 500) -> Iterator[Ticket]:
-    """Every ticket received since ``since``, oldest first, a batch at a time."""
-    query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
-    if since is not None:
-        query = query.where(Ticket.created_at >= since)
-    yield from session.scalars(query.execution_options(yield_per=batch))
-
-
-def _first_outcomes(session: Session, ticket_ids: list[str]) -> dict[str, str]:
-    rows = session.execute(
-        select(Event.ticket_id, Event.type, Event.unit_id, Event.data)
-        .where(Event.ticket_id.in_(ticket_ids), Event.type.in_(_FIRST_ROUTING))
-        .order_by(Event.at, Event.id)
-    ).all()
-    firsts: dict[str, str] = {}
-    for ticket_id, event_type, unit_id, data in rows:
-        firsts.setdefault(ticket_id, first_outcome(event_type, unit_id, data or {}))
-    return firsts
-
-
 def replay(
     session: Session,
     rules: Rules,
@@ -124,7 +97,7 @@ def replay(
     """
     tally = Replay(examples)
     batch: list[Ticket] = []
-    for ticket in _tickets(session, since, _BATCH):
+    for ticket in tickets_since(session, since, _BATCH):
         batch.append(ticket)
         if len(batch) == _BATCH:
             _replay_batch(session, rules, batch, tally)
@@ -138,10 +111,11 @@ def replay(
 def _replay_batch(session: Session, rules: Rules, batch: list[Ticket], tally: Replay) -> None:
     if not batch:
         return
-    firsts = _first_outcomes(session, [t.id for t in batch])
+    firsts = first_routing(session, [t.id for t in batch])
     for ticket in batch:
         decision = rules.decide(dispatch.route_request(ticket), now=ticket.created_at, load={})
-        tally.add(ticket.id, firsts.get(ticket.id), decision.outcome)
+        first = firsts.get(ticket.id)
+        tally.add(ticket.id, first_outcome(*first) if first else None, decision.outcome)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -8,13 +8,13 @@ from typing import Any
 import faust
 from sqlalchemy import Engine
 
-from hotline.notifier.handlers import RELAY
 from hotline.notifier.hotspots import HotspotWatch
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.ledger.engine import ledger_check, make_sessions
 from hotline.shared.ledger.exclusive import single_on_sqlite
 from hotline.shared.ledger.notifications import unreachable
+from hotline.shared.ledger.outbox import Publisher
 from hotline.shared.messaging.amqp import AmqpPublisher
 from hotline.shared.messaging.delivery import (
     RetryPolicy,
@@ -79,7 +79,7 @@ def build(
     notify = notify or NotifySettings()
     reach = senders(notify)
     relay = Relay(
-        RELAY, config.district, sessions, KafkaPublisher(runner), amqp,
+        Publisher.NOTIFIER, config.district, sessions, KafkaPublisher(runner), amqp,
         senders=reach, retry=RetryPolicy(max_tries=notify.max_tries),
     )  # fmt: skip
     worker = NotifierWorker(sessions, lambda: source.config, relay.wake)

@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.notifier.handlers import BATCH, Fired, fire_due, next_due
+from hotline.notifier.escalations import BATCH, Fired, fire_due
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.ticket import Urgency
+from hotline.shared.ledger.escalation import next_due
 from hotline.shared.messaging.names import events_topic
 from hotline.shared.observability import metrics
 from hotline.shared.observability.metrics import top_category

@@ -9,10 +9,10 @@ from typing import Any
 import faust
 from sqlalchemy import Engine
 
-from hotline.router.handlers import RELAY
 from hotline.router.worker import RouterWorker
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.ledger.outbox import Publisher
 from hotline.shared.messaging.amqp import AmqpPublisher
 from hotline.shared.messaging.names import requests_topic
 from hotline.shared.messaging.relay import Relay
@@ -48,7 +48,7 @@ def build(
         app.agent(topic, name=f"{config.district}-route")(route_requests)
 
     runner = StreamRunner(f"hotline-{config.district}-router", kafka_url, data_dir, define)
-    relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), amqp)
+    relay = Relay(Publisher.ROUTER, config.district, sessions, KafkaPublisher(runner), amqp)
     worker = RouterWorker(sessions, source, relay.wake, redrive_after)
     return Service(
         name="router",

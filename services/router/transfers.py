@@ -25,13 +25,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.config import DistrictConfig, Peer
 from hotline.shared.domain.ticket import State
-from hotline.shared.ledger import dispatch
+from hotline.shared.ledger import dispatch, routing, tickets
 from hotline.shared.ledger.schema import Ticket
 from hotline.shared.observability import metrics
 from hotline.shared.runtime.waiting import wait_for_event
@@ -44,6 +43,8 @@ PERIOD = 2.0
 MAX_BACKOFF = 60.0
 #: Longest wait for a peer's answer.
 TIMEOUT = 10.0
+#: Pending transfers looked at per round; a longer queue is worked through in later rounds.
+PENDING_BATCH = 100
 
 
 class NoPeerToken(Exception):
@@ -129,7 +130,7 @@ class Transfers:
     async def deliver_once(self, client: httpx.AsyncClient) -> int:
         """Try every pending transfer whose peer is not resting; return how many were done."""
         with self._sessions() as session:
-            pending = await asyncio.to_thread(_pending, session)
+            pending = await asyncio.to_thread(routing.pending_transfers, session, PENDING_BATCH)
         done = 0
         for ticket_id, peer_id in pending:
             peer = next((p for p in self._source.config.peers if p.district == peer_id), None)
@@ -145,7 +146,7 @@ class Transfers:
         district = self._source.config.district
         with self._sessions() as session:
             ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.state != State.TRANSFER_PENDING.value:
+            if ticket is None or ticket.state is not State.TRANSFER_PENDING:
                 return 0
             body = transfer_body(ticket, peer.district)
         try:
@@ -189,8 +190,11 @@ class Transfers:
     ) -> None:
         def work() -> None:
             with self._sessions.begin() as session:
-                ticket = session.get(Ticket, ticket_id, with_for_update=True)
-                if ticket is None or ticket.state != State.TRANSFER_PENDING.value:
+                try:
+                    ticket = tickets.lock(session, ticket_id)
+                except tickets.NotFound:
+                    return
+                if ticket.state is not State.TRANSFER_PENDING:
                     return
                 now = datetime.now(UTC)
                 if peer_ticket_id is not None:
@@ -199,13 +203,3 @@ class Transfers:
                     dispatch.send_to_triage(session, ticket, refused or "transfer failed", now)
 
         await asyncio.to_thread(work)
-
-
-def _pending(session: Session, limit: int = 100) -> list[tuple[str, str]]:
-    rows = session.execute(
-        select(Ticket.id, Ticket.transfer_to)
-        .where(Ticket.state == State.TRANSFER_PENDING.value)
-        .order_by(Ticket.updated_at)
-        .limit(limit)
-    ).all()
-    return [(ticket_id, peer) for ticket_id, peer in rows if peer is not None]

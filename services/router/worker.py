@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.router.handlers import BadMessage, Outcome, RouteCommand, route_batch, stale
+from hotline.router.decisions import BadMessage, Outcome, RouteCommand, route_batch, stale
 from hotline.router.transfers import Transfers
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.messaging.names import requests_topic

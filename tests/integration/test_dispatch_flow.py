@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import Assign, Return
-from hotline.router.handlers import RouteCommand, route
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.ledger.dispatch import confirm_transfer
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Base, OutboxMessage, Ticket

@@ -10,7 +10,7 @@ from typing import Any
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 
-from hotline.router.handlers import RouteCommand, route, stale
+from hotline.router.decisions import RouteCommand, route, stale
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Event, SlaClock
 from tests.integration.test_ledger_flow import ROUTER, _request

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import SignFor
-from hotline.notifier.handlers import fire_due
+from hotline.notifier.escalations import fire_due
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.observability import metrics
 from hotline.shared.observability.gauges import business_hours, outbox_backlog, ticket_gauges

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from hotline.intake import handlers as intake
-from hotline.router.handlers import RouteCommand, route
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.domain.config import DuplicatePolicy
 from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions

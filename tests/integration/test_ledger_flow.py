@@ -9,8 +9,8 @@ from sqlalchemy import Engine, func, select
 
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
-from hotline.notifier.handlers import fire_due
-from hotline.router.handlers import RouteCommand, route, stale
+from hotline.notifier.escalations import fire_due
+from hotline.router.decisions import RouteCommand, route, stale
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions

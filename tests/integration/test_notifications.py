@@ -26,8 +26,8 @@ from sqlalchemy import Engine, select
 
 from hotline.intake import handlers as intake
 from hotline.intake.schemas import NewRequest, Resolve, SignFor
-from hotline.notifier.handlers import fire_due
-from hotline.router.handlers import RouteCommand, route
+from hotline.notifier.escalations import fire_due
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, load_config
 from hotline.shared.domain.config import DistrictConfig
 from hotline.shared.domain.routing import Rules

@@ -16,8 +16,8 @@ from hotline.intake import handlers as intake
 from hotline.intake.feedback_schemas import Feedback, Satisfaction
 from hotline.intake.schemas import Resolve, SignFor
 from hotline.intake.sla_schemas import Progress
-from hotline.notifier.handlers import fire_due
-from hotline.router.handlers import RouteCommand, route
+from hotline.notifier.escalations import fire_due
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.domain.report import tally
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.ledger.report import period_tickets

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from hotline.cli.route_replay import replay
 from hotline.intake import handlers as intake
-from hotline.router.handlers import RouteCommand, route
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, parse_config
 from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 
 from hotline.intake.api import IntakeContext, install
 from hotline.intake.auth import Authenticator, install_auth
-from hotline.router.handlers import RouteCommand, route
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import Principal, Role, hash_token, new_token
 from hotline.shared.ledger.engine import make_sessions

@@ -16,7 +16,7 @@ from hotline.intake import handlers as intake
 from hotline.intake import sla_handlers as sla
 from hotline.intake.schemas import Resolve, Return, SignFor
 from hotline.intake.sla_schemas import ExtensionAsked, ExtensionDecided, Progress
-from hotline.notifier.handlers import fire_due
+from hotline.notifier.escalations import fire_due
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Deadline, Event, OutboxMessage, SlaClock, Ticket

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from hotline.intake import handlers as intake
 from hotline.notifier.worker import NotifierWorker
-from hotline.router.handlers import RouteCommand, route
+from hotline.router.decisions import RouteCommand, route
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
 from hotline.shared.ledger.exclusive import AlreadyRunning, single_on_sqlite
 from hotline.shared.ledger.schema import Deadline, Event, OutboxMessage

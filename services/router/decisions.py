@@ -1,4 +1,4 @@
-"""The router's work on one ticket, in one ledger transaction.
+"""Deciding where waiting tickets go: a unit, manual triage or a peer district.
 
 Idempotent by construction: a request message names the ticket and the
 attempt it was sent for; once that attempt is decided, the ticket has moved
@@ -11,16 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.shared.domain.routing import Rules
-from hotline.shared.domain.ticket import MAX_RETURNS, WITH_UNIT, State
-from hotline.shared.ledger import dispatch
-from hotline.shared.ledger.schema import Assignment, Ticket
-
-RELAY = dispatch.RELAY
-AWAITING = (State.RECEIVED.value, State.RETURNED.value, State.REOPENED.value)
+from hotline.shared.domain.ticket import MAX_RETURNS
+from hotline.shared.ledger import dispatch, routing
+from hotline.shared.ledger.schema import Ticket
 
 
 class BadMessage(Exception):
@@ -58,29 +54,6 @@ class RouteCommand:
         return cls(ticket_id, attempt)
 
 
-def _returned_by(session: Session, ticket_ids: list[str]) -> dict[str, list[str]]:
-    """The units that returned each ticket, in one query for a whole batch."""
-    rows = session.execute(
-        select(Assignment.ticket_id, Assignment.unit_id).where(
-            Assignment.ticket_id.in_(ticket_ids), Assignment.returned_at.is_not(None)
-        )
-    ).all()
-    returned: dict[str, list[str]] = {}
-    for ticket_id, unit_id in rows:
-        returned.setdefault(ticket_id, []).append(unit_id)
-    return returned
-
-
-def open_tasks(session: Session) -> dict[str, int]:
-    """Each unit's open tasks (assigned or signed for), for the pools."""
-    rows = session.execute(
-        select(Ticket.unit_id, func.count())
-        .where(Ticket.state.in_([s.value for s in WITH_UNIT]), Ticket.unit_id.is_not(None))
-        .group_by(Ticket.unit_id)
-    ).all()
-    return {unit: count for unit, count in rows if unit is not None}
-
-
 def route(session: Session, rules: Rules, command: RouteCommand, now: datetime) -> Outcome | None:
     """Decide one ticket (see :func:`route_batch`); None when there was nothing to do."""
     outcomes = route_batch(session, rules, [command], now)
@@ -97,14 +70,12 @@ def route_batch(
     stays low when requests arrive in bursts.
     """
     wanted = {c.ticket_id: c.attempt for c in commands}
-    tickets = session.scalars(
-        select(Ticket).where(Ticket.id.in_(sorted(wanted))).order_by(Ticket.id).with_for_update()
-    ).all()
-    due = [t for t in tickets if t.attempt == wanted[t.id] and t.state in AWAITING]
+    tickets = routing.lock_batch(session, wanted)
+    due = [t for t in tickets if t.attempt == wanted[t.id] and t.state in routing.AWAITING]
     if not due:
         return []
-    returned = _returned_by(session, [t.id for t in due])
-    load = open_tasks(session) if rules.uses_load else {}
+    returned = routing.returned_by(session, [t.id for t in due])
+    load = routing.open_tasks(session) if rules.uses_load else {}
     outcomes = []
     with session.no_autoflush:
         for ticket in due:
@@ -150,10 +121,5 @@ def stale(session: Session, older_than: datetime, limit: int = 500) -> list[Rout
     Their request message was lost (a broker that forgot it, a relay that died)
     or is very late; the ledger says they are owed a decision either way.
     """
-    rows = session.execute(
-        select(Ticket.id, Ticket.attempt)
-        .where(Ticket.state.in_(AWAITING), Ticket.updated_at < older_than)
-        .order_by(Ticket.updated_at)
-        .limit(limit)
-    ).all()
-    return [RouteCommand(ticket_id, attempt) for ticket_id, attempt in rows]
+    waiting = routing.waiting_since(session, older_than, limit)
+    return [RouteCommand(ticket_id, attempt) for ticket_id, attempt in waiting]

@@ -1,4 +1,4 @@
-"""Opening the ledger for a command that only reads it (``route replay``, ``report``)."""
+"""Opening the ledger for a command that only reads it (``hotline route replay``, ``report``)."""
 
 from __future__ import annotations
 
