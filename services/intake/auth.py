@@ -2,7 +2,7 @@
 
 Usage on any route, in any module of the intake::
 
-    @router.post("/x")
+    @routes.post("/x")
     async def x(who: Annotated[Principal, Depends(require(Role.SUPERVISOR))]) -> ...
 
 or, when the route does not need the caller, ``dependencies=[Depends(require(...))]``.

@@ -8,13 +8,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from hotline.intake.api import IntakeContext, install
-from hotline.intake.auth import Authenticator, install_auth
-from hotline.intake.handlers import RELAY
-from hotline.intake.open311 import install_open311
+from hotline.intake.app import install
+from hotline.intake.auth import Authenticator
+from hotline.intake.context import IntakeContext
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import Principal
 from hotline.shared.ledger.engine import ledger_check, make_sessions
+from hotline.shared.ledger.outbox import Publisher
 from hotline.shared.messaging.relay import Relay
 from hotline.shared.messaging.streams.app import StreamRunner
 from hotline.shared.messaging.streams.publisher import KafkaPublisher
@@ -37,15 +37,13 @@ def build(
     runner = StreamRunner(
         f"hotline-{config.district}-intake", kafka_url, data_dir, producer_only=True
     )
-    relay = Relay(RELAY, config.district, sessions, KafkaPublisher(runner), None)
+    relay = Relay(Publisher.INTAKE, config.district, sessions, KafkaPublisher(runner), None)
     context = IntakeContext(sessions=sessions, source=source, wake_relay=relay.wake)
 
     authenticator = Authenticator(sessions, tokens)
 
     def routes(app: FastAPI) -> None:
-        install_auth(app, authenticator)
-        install(app, context)
-        install_open311(app, context)
+        install(app, context, authenticator)
 
     return Service(
         name="intake",

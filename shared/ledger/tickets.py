@@ -24,6 +24,14 @@ class NotFound(Exception):
     """No ticket has that id."""
 
 
+def find(session: Session, ticket_id: str) -> Ticket:
+    """The ticket, for reading only, or :class:`NotFound`."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None:
+        raise NotFound(ticket_id)
+    return ticket
+
+
 def lock(session: Session, ticket_id: str) -> Ticket:
     """The ticket, locked for the rest of the transaction, or :class:`NotFound`.
 

@@ -20,7 +20,7 @@ COMPOSE = DEPLOY / "compose"
 COMPOSE_FILES = sorted(COMPOSE.glob("*.yaml"))
 ENV_EXAMPLE = COMPOSE / ".env.example"
 OVERLAYS = sorted(p for p in (DEPLOY / "k8s" / "overlays").iterdir() if p.is_dir())
-SETTINGS = ROOT / "shared" / "settings.py"
+SETTINGS = ROOT / "shared" / "runtime" / "settings.py"
 HOTLINE_VAR = re.compile(r"^HOTLINE_[A-Z0-9_]+$")
 
 
@@ -53,7 +53,7 @@ def settings_required() -> set[str]:
 
 def service_ports() -> dict[str, int]:
     """The services ``hotline`` runs and their default ports, from services/cli/main.py's source."""
-    for node in ast.walk(ast.parse((ROOT / "services" / "cli.py").read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse((ROOT / "services" / "cli" / "main.py").read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["ports"]:
             ports: dict[str, int] = ast.literal_eval(node.value)
             return ports

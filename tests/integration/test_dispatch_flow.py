@@ -10,8 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.refusals import Conflict, Invalid
+from hotline.intake.requests import submit
 from hotline.intake.schemas import Assign, Return
+from hotline.intake.triage import assign_by_hand
+from hotline.intake.unit_tasks import return_task
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.ledger.dispatch import confirm_transfer
 from hotline.shared.ledger.engine import make_sessions
@@ -24,15 +27,15 @@ T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 
 def _ticket_id(engine: Engine, **overrides: object) -> str:
     with make_sessions(engine).begin() as s:
-        return intake.submit(s, ROUTER, _request(**overrides), T0).ticket.id
+        return submit(s, ROUTER, _request(**overrides), T0).ticket.id
 
 
 def test_the_same_idempotency_key_gives_the_same_ticket(ledger: Engine) -> None:
     with make_sessions(ledger).begin() as s:
-        first = intake.submit(s, ROUTER, _request(), T0, "peer:42")
+        first = submit(s, ROUTER, _request(), T0, "peer:42")
         first_id = first.ticket.id
     with make_sessions(ledger).begin() as s:
-        again = intake.submit(s, ROUTER, _request(), T0, "peer:42")
+        again = submit(s, ROUTER, _request(), T0, "peer:42")
         assert (again.ticket.id, again.created) == (first_id, False)
         assert len(s.scalars(select(Ticket)).all()) == 1
 
@@ -100,15 +103,13 @@ def test_triage_then_assignment_by_hand(ledger: Engine) -> None:
         triage = [o for o in s.scalars(select(OutboxMessage)) if o.target == "triage"]
         assert len(triage) == 1 and "manual triage" in triage[0].payload["reason"]
     body = Assign(unit_id="wenhua-street", dispatcher="Dispatcher Wang", note="caller is there")
-    with pytest.raises(intake.Invalid), make_sessions(ledger).begin() as s:
-        intake.assign_by_hand(
-            s, ROUTER.config, ticket_id, body.model_copy(update={"unit_id": "x"}), T0
-        )
+    with pytest.raises(Invalid), make_sessions(ledger).begin() as s:
+        assign_by_hand(s, ROUTER.config, ticket_id, body.model_copy(update={"unit_id": "x"}), T0)
     with make_sessions(ledger).begin() as s:
-        ticket = intake.assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
+        ticket = assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
         assert (ticket.state, ticket.unit_id) == ("assigned", "wenhua-street")
-    with pytest.raises(intake.Conflict), make_sessions(ledger).begin() as s:
-        intake.assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
+    with pytest.raises(Conflict), make_sessions(ledger).begin() as s:
+        assign_by_hand(s, ROUTER.config, ticket_id, body, T0)
 
 
 def test_two_returns_send_the_task_to_triage_never_back_to_a_returner(ledger: Engine) -> None:
@@ -122,7 +123,7 @@ def test_two_returns_send_the_task_to_triage_never_back_to_a_returner(ledger: En
             assert ticket.unit_id is not None and ticket.unit_id not in returned
             unit = ticket.unit_id
         with make_sessions(ledger).begin() as s:
-            intake.return_task(s, ticket_id, Return(unit_id=unit, reason="not ours"), T0)
+            return_task(s, ticket_id, Return(unit_id=unit, reason="not ours"), T0)
         returned.append(unit)
     with make_sessions(ledger).begin() as s:
         route(s, ROUTER, RouteCommand(ticket_id, 2), T0)
@@ -144,8 +145,8 @@ def test_request_in_a_peer_district_waits_for_transfer_then_is_closed(ledger: En
 
 
 def test_an_unknown_area_code_is_refused_but_a_peer_code_is_taken(ledger: Engine) -> None:
-    with pytest.raises(intake.Invalid) as caught, make_sessions(ledger).begin() as s:
-        intake.submit(s, ROUTER, _request(location={"area_code": "999"}), T0)
+    with pytest.raises(Invalid) as caught, make_sessions(ledger).begin() as s:
+        submit(s, ROUTER, _request(location={"area_code": "999"}), T0)
     assert caught.value.field == ("location", "area_code")
     assert _ticket_id(ledger, location={"area_code": "130203"})
 

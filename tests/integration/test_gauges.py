@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from hotline.intake import handlers as intake
 from hotline.intake.schemas import SignFor
+from hotline.intake.unit_tasks import sign_for
 from hotline.notifier.escalations import fire_due
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.observability import metrics
@@ -67,7 +67,7 @@ def test_ticket_gauges_follow_a_task_from_assignment_to_overdue_to_signed_for(
     assert levels[("lunan", "xueyuan-street", "0")] == 0.0  # every unit is reported
 
     with sessions.begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0 + timedelta(hours=1))
+        sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0 + timedelta(hours=1))
     gauges = ticket_gauges(sessions, CONFIG, T0 + timedelta(hours=1))
     assert _values(gauges, metrics.TASKS_OVERDUE)[("lunan", "friendship-street", "sign-for")] == 0.0
     assert _values(gauges, metrics.TASKS_OPEN)[("lunan", "friendship-street", "signed-for")] == 1.0

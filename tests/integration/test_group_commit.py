@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.intake import handlers as intake
+from hotline.intake.requests import Submitted, submit
 from hotline.shared.domain.routing import Rules
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.group_commit import GroupCommit, Work
@@ -34,18 +34,18 @@ def _count(engine: Engine, model: type[Ticket] | type[Event] | type[OutboxMessag
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def submitting(n: int, key: str | None = None) -> Work[intake.Submitted]:
+def submitting(n: int, key: str | None = None) -> Work[Submitted]:
     """The intake's own work for request ``n``."""
 
-    def work(session: Session, now: datetime) -> intake.Submitted:
+    def work(session: Session, now: datetime) -> Submitted:
         body = _request(caller={"name": f"Caller {n}", "phone": "+86 138 0000 0000"})
-        return intake.submit(session, ROUTER, body, now, key)
+        return submit(session, ROUTER, body, now, key)
 
     return work
 
 
 def refusing_after_a_write(session: Session, now: datetime) -> None:
-    intake.submit(session, ROUTER, _request(), now)  # written, then refused: must not stay
+    submit(session, ROUTER, _request(), now)  # written, then refused: must not stay
     raise Refused("no")
 
 
@@ -57,7 +57,7 @@ def test_concurrent_submissions_share_commits_and_all_land(ledger: Engine) -> No
     commits: list[int] = []
     writer = GroupCommit(make_sessions(ledger), after_commit=lambda: commits.append(1))
     results = asyncio.run(_together(writer, [submitting(n) for n in range(60)]))
-    assert all(isinstance(r, intake.Submitted) and r.created for r in results)
+    assert all(isinstance(r, Submitted) and r.created for r in results)
     assert len({r.ticket.id for r in results}) == 60
     assert _count(ledger, Ticket) == 60
     assert _count(ledger, Event) == 60  # each one's received event
@@ -72,7 +72,7 @@ def test_a_refused_call_fails_alone_and_leaves_nothing(ledger: Engine) -> None:
     results = asyncio.run(_together(writer, works))
     assert isinstance(results[2], Refused)
     others = [r for i, r in enumerate(results) if i != 2]
-    assert all(isinstance(r, intake.Submitted) for r in others)
+    assert all(isinstance(r, Submitted) for r in others)
     assert _count(ledger, Ticket) == 5  # the refused call's ticket was rolled back
     assert _count(ledger, Event) == 5  # and its held event with it; the re-run wrote none twice
     with make_sessions(ledger)() as session:
@@ -84,7 +84,7 @@ def test_a_failed_commit_runs_each_alone_so_only_the_loser_fails(ledger: Engine)
     """Two calls with one idempotency key in one batch: one ticket, one repeat answer."""
     writer = GroupCommit(make_sessions(ledger))
     results = asyncio.run(_together(writer, [submitting(1, "key-1"), submitting(2, "key-1")]))
-    assert all(isinstance(r, intake.Submitted) for r in results)
+    assert all(isinstance(r, Submitted) for r in results)
     assert [r.created for r in results] == [True, False]
     assert results[0].ticket.id == results[1].ticket.id
     assert _count(ledger, Ticket) == 1
@@ -102,7 +102,7 @@ def test_a_unique_key_taken_at_commit_fails_only_that_call(ledger: Engine) -> No
     writer = GroupCommit(sessions)
     results = asyncio.run(_together(writer, [submitting(1), duplicate_id, submitting(2)]))
     assert isinstance(results[1], IntegrityError)
-    assert isinstance(results[0], intake.Submitted) and isinstance(results[2], intake.Submitted)
+    assert isinstance(results[0], Submitted) and isinstance(results[2], Submitted)
     assert _count(ledger, Ticket) == 3
     assert _count(ledger, Event) == 3  # each call run alone again wrote its event once
 
@@ -118,7 +118,7 @@ def test_a_caller_that_gave_up_does_not_stop_the_others(ledger: Engine, size: in
         return list(await asyncio.gather(*staying))
 
     results = asyncio.run(scenario())
-    assert all(isinstance(r, intake.Submitted) for r in results)
+    assert all(isinstance(r, Submitted) for r in results)
 
 
 def _owe(session: Session, n: int, now: datetime) -> None:
@@ -146,7 +146,7 @@ def test_a_new_tickets_event_is_in_its_history_for_the_rest_of_the_transaction(
     ledger: Engine,
 ) -> None:
     with make_sessions(ledger).begin() as session:
-        ticket = intake.submit(session, ROUTER, _request(), datetime.now(UTC)).ticket
+        ticket = submit(session, ROUTER, _request(), datetime.now(UTC)).ticket
         history = session.scalars(select(Event.type).where(Event.ticket_id == ticket.id)).all()
         assert history == ["received"]
 

@@ -14,7 +14,7 @@ import faust
 import pytest
 from sqlalchemy import Engine, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.requests import submit
 from hotline.intake.schemas import NewRequest
 from hotline.notifier.hotspots import HotspotWatch
 from hotline.shared.configuration.file import load_config
@@ -82,7 +82,7 @@ def test_a_request_with_only_a_map_point_carries_where_it_was_located(ledger: En
         }
     )
     with make_sessions(ledger).begin() as s:
-        ticket = intake.submit(s, Rules(MAPPED), request, AT).ticket
+        ticket = submit(s, Rules(MAPPED), request, AT).ticket
         assert (ticket.area_code, ticket.place) == (None, "130202001001")
     with make_sessions(ledger)() as s:
         received = next(

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.requests import submit
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.domain.config import DuplicatePolicy
 from hotline.shared.domain.routing import Rules
@@ -25,7 +25,7 @@ def _submit(
     engine: Engine, at: datetime = T0, rules: Rules = WATCHFUL, **overrides: object
 ) -> Ticket:
     with make_sessions(engine).begin() as s:
-        return intake.submit(s, rules, _request(**overrides), at).ticket
+        return submit(s, rules, _request(**overrides), at).ticket
 
 
 def _asks_router(engine: Engine, ticket_id: str) -> bool:
@@ -81,12 +81,10 @@ def test_repeats_in_one_transaction_link_to_the_ticket_not_yet_written(ledger: E
     same batch (its ticket still only in the session) is linked all the same."""
     neighbour = {"name": "Neighbour", "phone": "139 1111 2222"}
     with make_sessions(ledger).begin() as s:
-        first = intake.submit(s, WATCHFUL, _request(), T0).ticket
-        other = intake.submit(s, WATCHFUL, _request(caller=neighbour), T0).ticket
-        again = intake.submit(s, WATCHFUL, _request(), T0 + timedelta(seconds=1)).ticket
-        elsewhere = intake.submit(
-            s, WATCHFUL, _request(location={"area_code": "130202002"}), T0
-        ).ticket
+        first = submit(s, WATCHFUL, _request(), T0).ticket
+        other = submit(s, WATCHFUL, _request(caller=neighbour), T0).ticket
+        again = submit(s, WATCHFUL, _request(), T0 + timedelta(seconds=1)).ticket
+        elsewhere = submit(s, WATCHFUL, _request(location={"area_code": "130202002"}), T0).ticket
     assert (other.duplicate_of, other.link_kind) == (first.id, "also-reported")
     assert (again.duplicate_of, again.link_kind) == (first.id, "duplicate")
     assert elsewhere.duplicate_of is None

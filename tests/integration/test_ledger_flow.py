@@ -7,14 +7,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, func, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.refusals import Conflict, Invalid
+from hotline.intake.requests import submit
 from hotline.intake.schemas import NewRequest, Resolve, Return, SignFor
+from hotline.intake.unit_tasks import resolve, return_task, sign_for
 from hotline.notifier.escalations import fire_due
 from hotline.router.decisions import RouteCommand, route, stale
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.routing import Rules
+from hotline.shared.domain.ticket import IllegalMove
 from hotline.shared.ledger.engine import make_sessions
 from hotline.shared.ledger.schema import Assignment, Deadline, Event, OutboxMessage, Ticket
+from hotline.shared.ledger.tickets import NotFound
 
 CONFIG = load_config(None)
 ROUTER = Rules(CONFIG)
@@ -36,7 +40,7 @@ def _request(**overrides: object) -> NewRequest:
 
 def _submit(engine: Engine, at: datetime = T0) -> str:
     with make_sessions(engine).begin() as s:
-        return intake.submit(s, ROUTER, _request(), at).ticket.id
+        return submit(s, ROUTER, _request(), at).ticket.id
 
 
 def _route(engine: Engine, ticket_id: str, attempt: int, at: datetime) -> object:
@@ -55,8 +59,8 @@ def test_submit_writes_ticket_event_and_outbox_together(ledger: Engine) -> None:
 
 
 def test_rejected_request_writes_nothing(ledger: Engine) -> None:
-    with pytest.raises(intake.Invalid) as caught, make_sessions(ledger).begin() as s:
-        intake.submit(s, ROUTER, _request(category="pets.lost"), T0)
+    with pytest.raises(Invalid) as caught, make_sessions(ledger).begin() as s:
+        submit(s, ROUTER, _request(category="pets.lost"), T0)
     assert caught.value.field == ("category",)
     with make_sessions(ledger)() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0
@@ -85,7 +89,7 @@ def test_sign_for_stops_the_clock_and_no_step_fires(ledger: Engine) -> None:
     ticket_id = _submit(ledger)
     _route(ledger, ticket_id, 0, T0)
     with make_sessions(ledger).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0)
+        sign_for(s, ticket_id, SignFor(unit_id="friendship-street"), T0)
     with make_sessions(ledger).begin() as s:
         fired = fire_due(s, T0 + timedelta(days=1), CONFIG)
     assert fired and "sign-for" not in {f.clock for f in fired}
@@ -119,30 +123,28 @@ def test_wrong_unit_and_illegal_moves_conflict(ledger: Engine) -> None:
     _route(ledger, ticket_id, 0, T0)
     wrong_unit = SignFor(unit_id="health-bureau")
     with (
-        pytest.raises(intake.Conflict, match="assigned to friendship-street"),
+        pytest.raises(Conflict, match="assigned to friendship-street"),
         make_sessions(ledger).begin() as s,
     ):
-        intake.sign_for(s, ticket_id, wrong_unit, T0)
-    with pytest.raises(intake.Conflict) as caught, make_sessions(ledger).begin() as s:
-        intake.resolve(
-            s, ticket_id, Resolve(unit_id="friendship-street", result="done"), T0, CONFIG
-        )
+        sign_for(s, ticket_id, wrong_unit, T0)
+    with pytest.raises(IllegalMove) as caught, make_sessions(ledger).begin() as s:
+        resolve(s, ticket_id, Resolve(unit_id="friendship-street", result="done"), T0, CONFIG)
     assert caught.value.state.value == "assigned"
-    with pytest.raises(intake.NotFound), make_sessions(ledger).begin() as s:
-        intake.sign_for(s, "no-such-ticket", SignFor(unit_id="friendship-street"), T0)
+    with pytest.raises(NotFound), make_sessions(ledger).begin() as s:
+        sign_for(s, "no-such-ticket", SignFor(unit_id="friendship-street"), T0)
 
 
 def test_returned_task_goes_elsewhere_then_to_triage(ledger: Engine) -> None:
     ticket_id = _submit(ledger)
     _route(ledger, ticket_id, 0, T0)
     with make_sessions(ledger).begin() as s:
-        intake.return_task(s, ticket_id, Return(unit_id="friendship-street", reason="not ours"), T0)
+        return_task(s, ticket_id, Return(unit_id="friendship-street", reason="not ours"), T0)
     _route(ledger, ticket_id, 1, T0)
     with make_sessions(ledger)() as s:
         ticket = s.get(Ticket, ticket_id)
         assert ticket is not None and (ticket.unit_id, ticket.attempt) == ("service-office", 2)
     with make_sessions(ledger).begin() as s:
-        intake.return_task(s, ticket_id, Return(unit_id="service-office", reason="no"), T0)
+        return_task(s, ticket_id, Return(unit_id="service-office", reason="no"), T0)
     _route(ledger, ticket_id, 2, T0)
     with make_sessions(ledger)() as s:
         ticket = s.get(Ticket, ticket_id)

@@ -24,8 +24,9 @@ from aiosmtpd.controller import Controller
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.requests import submit
 from hotline.intake.schemas import NewRequest, Resolve, SignFor
+from hotline.intake.unit_tasks import resolve, sign_for
 from hotline.notifier.escalations import fire_due
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, load_config
@@ -167,7 +168,7 @@ def _request(config: DistrictConfig) -> NewRequest:
 def _assigned(engine: Engine, config: DistrictConfig) -> str:
     rules = Rules(config)
     with make_sessions(engine).begin() as s:
-        ticket_id = intake.submit(s, rules, _request(config), T0).ticket.id
+        ticket_id = submit(s, rules, _request(config), T0).ticket.id
     with make_sessions(engine).begin() as s:
         route(s, rules, RouteCommand(ticket_id, 0), T0)
     return ticket_id
@@ -313,7 +314,7 @@ def test_unit_steps_reach_the_desk_and_leader_steps_the_leader(ledger: Engine) -
     rules = Rules(config)
     stranded = _request(config).model_copy(update={"category": "mobility.stranded"})
     with make_sessions(ledger).begin() as s:
-        team = intake.submit(s, rules, stranded, T0).ticket.id
+        team = submit(s, rules, stranded, T0).ticket.id
     with make_sessions(ledger).begin() as s:
         route(s, rules, RouteCommand(team, 0), T0)
         assert s.get_one(Ticket, team).unit_id == "transport-team"  # lists no leader
@@ -342,10 +343,10 @@ def test_the_caller_is_told_when_resolved_through_the_sms_gateway(
     config = district_config("http://127.0.0.1:9/unused", "http://127.0.0.1:9/unused")
     ticket_id = _assigned(ledger, config)
     with make_sessions(ledger).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0)
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0)
     with make_sessions(ledger).begin() as s:
         done = Resolve(unit_id=UNIT, result="Taken to the street office, fed and housed")
-        intake.resolve(s, ticket_id, done, T0 + timedelta(minutes=5), config)
+        resolve(s, ticket_id, done, T0 + timedelta(minutes=5), config)
     rows = [r for r in _rows(ledger) if r.payload["kind"] == "resolved"]
     assert [(r.transport, r.target, r.dedup_key) for r in rows] == [
         ("amqp", "notify.sms", f"{ticket_id}:resolved:1")

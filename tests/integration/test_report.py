@@ -11,11 +11,12 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hotline.cli.report import period_bounds, unit_kinds
-from hotline.intake import feedback_handlers, sla_handlers
-from hotline.intake import handlers as intake
+from hotline.intake.feedback import record_feedback
 from hotline.intake.feedback_schemas import Feedback, Satisfaction
+from hotline.intake.requests import submit
 from hotline.intake.schemas import Resolve, SignFor
 from hotline.intake.sla_schemas import Progress
+from hotline.intake.unit_tasks import report_progress, resolve, sign_for
 from hotline.notifier.escalations import fire_due
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.domain.report import tally
@@ -32,7 +33,7 @@ MINUTE = timedelta(minutes=1)
 
 def _new(engine: Engine, at: datetime, **overrides: object) -> str:
     with make_sessions(engine).begin() as s:
-        ticket_id = intake.submit(s, ROUTER, _request(**overrides), at).ticket.id
+        ticket_id = submit(s, ROUTER, _request(**overrides), at).ticket.id
         route(s, ROUTER, RouteCommand(ticket_id, 0), at)
     return ticket_id
 
@@ -45,18 +46,16 @@ def _fill(engine: Engine) -> None:
         ticket_id = _new(engine, T0 + n * MINUTE)  # food in Friendship Street
         unit = "friendship-street"
         with sessions.begin() as s:
-            intake.sign_for(s, ticket_id, SignFor(unit_id=unit), T0 + 10 * MINUTE)
+            sign_for(s, ticket_id, SignFor(unit_id=unit), T0 + 10 * MINUTE)
         with sessions.begin() as s:
             note = Progress(unit_id=unit, note="called the caller")
-            sla_handlers.report_progress(s, ticket_id, note, T0 + 20 * MINUTE)
+            report_progress(s, ticket_id, note, T0 + 20 * MINUTE)
         with sessions.begin() as s:
             body = Resolve(unit_id=unit, result="Food delivered")
-            intake.resolve(s, ticket_id, body, T0 + 60 * MINUTE, CONFIG)
+            resolve(s, ticket_id, body, T0 + 60 * MINUTE, CONFIG)
         if result is not None:
             with sessions.begin() as s:
-                feedback_handlers.record_feedback(
-                    s, CONFIG, ticket_id, Feedback(result=result), T0 + 90 * MINUTE
-                )
+                record_feedback(s, CONFIG, ticket_id, Feedback(result=result), T0 + 90 * MINUTE)
     _new(
         engine,
         T0,
@@ -69,7 +68,7 @@ def _fill(engine: Engine) -> None:
     _new(engine, T0, location={"area_code": "130203001", "address": "Lubei"})
     with sessions.begin() as s:
         answered = _request(category="consult", resolved_at_intake=True, answer="Explained it")
-        intake.submit(s, ROUTER, answered, T0)
+        submit(s, ROUTER, answered, T0)
     _new(engine, T0 - timedelta(days=1))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from hotline.cli.route_replay import replay
-from hotline.intake import handlers as intake
+from hotline.intake.requests import submit
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.file import EXAMPLE, parse_config
 from hotline.shared.domain.routing import Rules
@@ -35,11 +35,11 @@ def _fill(engine: Engine) -> dict[str, list[str]]:
     sessions = make_sessions(engine)
     for where, location in [("friendship", FRIENDSHIP)] * 3 + [("xueyuan", XUEYUAN)] * 2:
         with sessions.begin() as s:
-            ticket_id = intake.submit(s, ROUTER, _request(location=location), T0).ticket.id
+            ticket_id = submit(s, ROUTER, _request(location=location), T0).ticket.id
             route(s, ROUTER, RouteCommand(ticket_id, 0), T0)
         ids[where].append(ticket_id)
     with sessions.begin() as s:
-        ids["waiting"].append(intake.submit(s, ROUTER, _request(), T0).ticket.id)
+        ids["waiting"].append(submit(s, ROUTER, _request(), T0).ticket.id)
     return ids
 
 

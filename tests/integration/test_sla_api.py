@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from hotline.intake.api import IntakeContext, install
-from hotline.intake.auth import Authenticator, install_auth
+from hotline.intake.app import install
+from hotline.intake.auth import Authenticator
+from hotline.intake.context import IntakeContext
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.configuration.source import ConfigSource
 from hotline.shared.domain.access import Principal, Role, hash_token, new_token
@@ -29,8 +30,8 @@ def _client(engine: Engine) -> TestClient:
     sessions = make_sessions(engine)
     token = new_token()
     admin = Principal("Test admin", Role.ADMIN)
-    install_auth(app, Authenticator(sessions, {hash_token(token): admin}))
-    install(app, IntakeContext(sessions, ConfigSource(None), lambda: None))
+    context = IntakeContext(sessions, ConfigSource(None), lambda: None)
+    install(app, context, Authenticator(sessions, {hash_token(token): admin}))
     return TestClient(app, headers={"Authorization": f"Bearer {token}"})
 
 
@@ -147,8 +148,8 @@ def test_sla_and_feedback_routes_let_in_only_their_roles(ledger: Engine) -> None
     }
     app = FastAPI()
     sessions = make_sessions(ledger)
-    install_auth(app, Authenticator(sessions, who))
-    install(app, IntakeContext(sessions, ConfigSource(None), lambda: None))
+    context = IntakeContext(sessions, ConfigSource(None), lambda: None)
+    install(app, context, Authenticator(sessions, who))
     client = TestClient(app)
 
     def call(token: str, path: str, body: dict[str, Any]) -> int:

@@ -12,10 +12,12 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select
 
-from hotline.intake import handlers as intake
-from hotline.intake import sla_handlers as sla
+from hotline.intake.extensions import NoSuchExtension, decide_extension, request_extension
+from hotline.intake.refusals import Conflict, Invalid
+from hotline.intake.requests import submit
 from hotline.intake.schemas import Resolve, Return, SignFor
 from hotline.intake.sla_schemas import ExtensionAsked, ExtensionDecided, Progress
+from hotline.intake.unit_tasks import report_progress, resolve, return_task, sign_for
 from hotline.notifier.escalations import fire_due
 from hotline.notifier.worker import NotifierWorker
 from hotline.shared.ledger.engine import make_sessions
@@ -28,7 +30,7 @@ UNIT = "friendship-street"  # where the example request (urgent, supplies.food) 
 
 def _assigned(engine: Engine, **overrides: object) -> str:
     with make_sessions(engine).begin() as s:
-        ticket_id = intake.submit(s, ROUTER, _request(**overrides), T0).ticket.id
+        ticket_id = submit(s, ROUTER, _request(**overrides), T0).ticket.id
     _route(engine, ticket_id, 0, T0)
     return ticket_id
 
@@ -85,13 +87,13 @@ def test_sign_for_progress_and_resolution_stop_their_clocks_met(ledger: Engine) 
     before = {c: _stops(c, "met") for c in ("sign-for", "first-response", "resolution")}
     minute = timedelta(minutes=1)
     with make_sessions(ledger).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + minute)
-    with pytest.raises(intake.Conflict, match="assigned to"), make_sessions(ledger).begin() as s:
-        sla.report_progress(s, ticket_id, Progress(unit_id="health-bureau", note="x"), T0)
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + minute)
+    with pytest.raises(Conflict, match="assigned to"), make_sessions(ledger).begin() as s:
+        report_progress(s, ticket_id, Progress(unit_id="health-bureau", note="x"), T0)
     with make_sessions(ledger).begin() as s:
-        sla.report_progress(s, ticket_id, Progress(unit_id=UNIT, note="called"), T0 + 2 * minute)
+        report_progress(s, ticket_id, Progress(unit_id=UNIT, note="called"), T0 + 2 * minute)
     with make_sessions(ledger).begin() as s:
-        sla.report_progress(s, ticket_id, Progress(unit_id=UNIT, note="again"), T0 + 3 * minute)
+        report_progress(s, ticket_id, Progress(unit_id=UNIT, note="again"), T0 + 3 * minute)
     clocks = _clocks(ledger, ticket_id)
     assert clocks["sign-for"].outcome == clocks["first-response"].outcome == "met"
     assert clocks["first-response"].stopped_at == T0 + 2 * minute
@@ -100,7 +102,7 @@ def test_sign_for_progress_and_resolution_stop_their_clocks_met(ledger: Engine) 
     assert {c for c, _ in _fire(ledger, T0 + timedelta(days=1))} == {"resolution"}
     with make_sessions(ledger).begin() as s:
         done = Resolve(unit_id=UNIT, result="done")
-        intake.resolve(s, ticket_id, done, T0 + timedelta(days=1), CONFIG)
+        resolve(s, ticket_id, done, T0 + timedelta(days=1), CONFIG)
     assert _clocks(ledger, ticket_id)["resolution"].outcome == "missed"
     assert {c: _stops(c, "met") - before[c] for c in before} == {
         "sign-for": 1, "first-response": 1, "resolution": 0,
@@ -120,7 +122,7 @@ def test_a_missed_deadline_is_counted_once_whoever_sees_it_first(ledger: Engine)
     _fire(ledger, T0 + timedelta(minutes=31))  # the notifier sees the deadline pass
     _fire(ledger, T0 + timedelta(minutes=32))
     with make_sessions(ledger).begin() as s:  # the late sign-for must not count it again
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + timedelta(minutes=33))
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + timedelta(minutes=33))
     assert _clocks(ledger, ticket_id)["sign-for"].outcome == "missed"
     assert _stops("sign-for", "missed") - missed == 1
 
@@ -168,7 +170,7 @@ def test_the_last_step_repeats_one_row_at_a_time_until_the_clock_stops(ledger: E
         ]
     assert ("sign-for", 4) in _fire(ledger, leadership_due + timedelta(hours=1))
     with make_sessions(ledger).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), leadership_due + timedelta(hours=1))
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), leadership_due + timedelta(hours=1))
     assert ("sign-for", 4) not in _fire(ledger, leadership_due + timedelta(days=2))
     repeats = [s["repeat"] for s in _escalations(ledger, ticket_id) if s["level"] == 4]
     assert repeats == [0, 1]
@@ -178,7 +180,7 @@ def test_a_returned_task_starts_fresh_clocks_for_the_next_unit(ledger: Engine) -
     ticket_id = _assigned(ledger)
     later = T0 + timedelta(minutes=10)
     with make_sessions(ledger).begin() as s:
-        intake.return_task(s, ticket_id, Return(unit_id=UNIT, reason="not ours"), later)
+        return_task(s, ticket_id, Return(unit_id=UNIT, reason="not ours"), later)
     _route(ledger, ticket_id, 1, later)
     old, new = _clocks(ledger, ticket_id, 1), _clocks(ledger, ticket_id, 2)
     assert all(c.stopped_at == later and c.outcome is None for c in old.values())
@@ -210,14 +212,14 @@ def test_a_result_with_no_progress_before_it_is_the_first_response(ledger: Engin
     straight, reported = _assigned(ledger), _assigned(ledger)
     for ticket_id in (straight, reported):
         with make_sessions(ledger).begin() as s:
-            intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + timedelta(minutes=5))
+            sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0 + timedelta(minutes=5))
     with make_sessions(ledger).begin() as s:
         note = Progress(unit_id=UNIT, note="on the way")
-        sla.report_progress(s, reported, note, T0 + timedelta(minutes=10))
+        report_progress(s, reported, note, T0 + timedelta(minutes=10))
     for ticket_id in (straight, reported):
         with make_sessions(ledger).begin() as s:
             done = Resolve(unit_id=UNIT, result="delivered")
-            intake.resolve(s, ticket_id, done, T0 + timedelta(minutes=25), CONFIG)
+            resolve(s, ticket_id, done, T0 + timedelta(minutes=25), CONFIG)
     assert _clocks(ledger, straight)["first-response"].outcome == "met"
 
     resolved = {
@@ -238,12 +240,12 @@ def test_an_approved_extension_moves_the_resolution_deadline_and_its_steps(
 ) -> None:
     ticket_id = _assigned(ledger)
     with make_sessions(ledger).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0)
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), T0)
     ask = ExtensionAsked(unit_id=UNIT, reason="waiting for a supplier", extra="2h")  # type: ignore[arg-type]
     with make_sessions(ledger).begin() as s:
-        extension_id = sla.request_extension(s, ticket_id, ask, T0).id
-    with pytest.raises(intake.Conflict, match="still waiting"), make_sessions(ledger).begin() as s:
-        sla.request_extension(s, ticket_id, ask, T0)
+        extension_id = request_extension(s, ticket_id, ask, T0).id
+    with pytest.raises(Conflict, match="still waiting"), make_sessions(ledger).begin() as s:
+        request_extension(s, ticket_id, ask, T0)
     with make_sessions(ledger)() as s:
         before = {
             d.level: d.due_at
@@ -251,7 +253,7 @@ def test_an_approved_extension_moves_the_resolution_deadline_and_its_steps(
         }
     by = ExtensionDecided(by="Supervisor Li", note="ok")
     with make_sessions(ledger).begin() as s:
-        done = sla.decide_extension(s, CONFIG, ticket_id, extension_id, by, True, T0)
+        done = decide_extension(s, CONFIG, ticket_id, extension_id, by, True, T0)
         assert (done.state, done.decided_by) == ("approved", "Supervisor Li")
     assert _clocks(ledger, ticket_id)["resolution"].due_at == T0 + timedelta(hours=10)
     with make_sessions(ledger)() as s:
@@ -267,10 +269,10 @@ def test_an_approved_extension_moves_the_resolution_deadline_and_its_steps(
         ).all()
         assert {"extension-requested", "extension-approved"} <= set(kinds)
     with (
-        pytest.raises(intake.Conflict, match="already approved"),
+        pytest.raises(Conflict, match="already approved"),
         make_sessions(ledger).begin() as s,
     ):
-        sla.decide_extension(s, CONFIG, ticket_id, extension_id, by, False, T0)
+        decide_extension(s, CONFIG, ticket_id, extension_id, by, False, T0)
     # the old deadline passes quietly; the new one does not
     assert ("resolution", 2) not in _fire(ledger, T0 + timedelta(hours=9))
     assert ("resolution", 2) in _fire(ledger, T0 + timedelta(hours=10))
@@ -280,21 +282,19 @@ def test_refused_and_bad_extension_requests_change_nothing(ledger: Engine) -> No
     ticket_id = _assigned(ledger)
     deadline = T0 + timedelta(hours=8)
     too_early = ExtensionAsked(unit_id=UNIT, reason="r", until=deadline - timedelta(hours=1))
-    with pytest.raises(intake.Invalid) as caught, make_sessions(ledger).begin() as s:
-        sla.request_extension(s, ticket_id, too_early, T0)
+    with pytest.raises(Invalid) as caught, make_sessions(ledger).begin() as s:
+        request_extension(s, ticket_id, too_early, T0)
     assert caught.value.field == ("until",)
     other = ExtensionAsked(unit_id="health-bureau", reason="r", until=deadline + timedelta(days=1))
-    with pytest.raises(intake.Conflict), make_sessions(ledger).begin() as s:
-        sla.request_extension(s, ticket_id, other, T0)
+    with pytest.raises(Conflict), make_sessions(ledger).begin() as s:
+        request_extension(s, ticket_id, other, T0)
     ask = other.model_copy(update={"unit_id": UNIT})
     with make_sessions(ledger).begin() as s:
-        extension_id = sla.request_extension(s, ticket_id, ask, T0).id
-    with pytest.raises(sla.NoSuchExtension), make_sessions(ledger).begin() as s:
-        sla.decide_extension(
-            s, CONFIG, ticket_id, extension_id + 1, ExtensionDecided(by="x"), True, T0
-        )
+        extension_id = request_extension(s, ticket_id, ask, T0).id
+    with pytest.raises(NoSuchExtension), make_sessions(ledger).begin() as s:
+        decide_extension(s, CONFIG, ticket_id, extension_id + 1, ExtensionDecided(by="x"), True, T0)
     with make_sessions(ledger).begin() as s:
-        done = sla.decide_extension(
+        done = decide_extension(
             s, CONFIG, ticket_id, extension_id, ExtensionDecided(by="Li"), False, T0
         )
         assert done.state == "refused"
@@ -313,7 +313,7 @@ def test_a_stop_that_holds_the_lock_first_wins_over_the_firing(ledger: Engine) -
     stopping = make_sessions(ledger)()
     try:
         stopping.begin()
-        intake.sign_for(stopping, ticket_id, SignFor(unit_id=UNIT), deadline)
+        sign_for(stopping, ticket_id, SignFor(unit_id=UNIT), deadline)
         stopping.flush()
         notifier = threading.Thread(target=lambda: fired.extend(_fire(ledger, deadline)))
         notifier.start()
@@ -339,7 +339,7 @@ def test_a_firing_that_holds_the_lock_first_is_not_undone_by_a_stop(ledger: Engi
 
         def sign() -> None:
             with make_sessions(ledger).begin() as s:
-                intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), deadline)
+                sign_for(s, ticket_id, SignFor(unit_id=UNIT), deadline)
             done.set()
 
         signer = threading.Thread(target=sign)
@@ -392,4 +392,4 @@ def test_a_stop_waiting_on_a_claimed_rung_still_wins(ledger: Engine) -> None:
 
 def _sign(engine: Engine, ticket_id: str, at: datetime) -> None:
     with make_sessions(engine).begin() as s:
-        intake.sign_for(s, ticket_id, SignFor(unit_id=UNIT), at)
+        sign_for(s, ticket_id, SignFor(unit_id=UNIT), at)

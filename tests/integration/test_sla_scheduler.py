@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 
-from hotline.intake import handlers as intake
+from hotline.intake.requests import submit
 from hotline.notifier.worker import NotifierWorker
 from hotline.router.decisions import RouteCommand, route
 from hotline.shared.ledger.engine import make_engine, make_sessions, migrate
@@ -71,7 +71,7 @@ def test_two_notifiers_on_one_postgresql_fire_each_rung_exactly_once(pg_url: str
     sessions = make_sessions(setup)
     for _ in range(TICKETS):
         with sessions.begin() as s:
-            ticket_id = intake.submit(s, ROUTER, _request(), assigned).ticket.id
+            ticket_id = submit(s, ROUTER, _request(), assigned).ticket.id
         with sessions.begin() as s:
             route(s, ROUTER, RouteCommand(ticket_id, 0), assigned)
     assert _due_now(setup) == TICKETS * RUNGS_EACH

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from hotline.cli.config import config_check
-from hotline.intake.handlers import check_request
+from hotline.intake.requests import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.config import AREA_OWNER, DistrictConfig

@@ -17,7 +17,7 @@ from hotline.cli.simulate import (
     burst_window,
     responsive_units,
 )
-from hotline.intake.handlers import check_request
+from hotline.intake.requests import check_request
 from hotline.intake.schemas import NewRequest
 from hotline.shared.configuration.file import load_config
 from hotline.shared.domain.routing import Rules

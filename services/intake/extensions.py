@@ -1,69 +1,39 @@
-"""What the intake does for the SLA commands: progress, extension requests and decisions.
+"""What the intake does with a unit's request for more time: record it, and a supervisor's
+approval (the resolution deadline and its pending rungs move) or refusal.
 
-Each runs in one ledger transaction, holding the ticket's lock (and on SQLite
-the write lock) before it reads a clock, like every other stop or move of a
-clock, so a rung can never fire on a clock this transaction just stopped or
-moved.
+Each runs in one ledger transaction, holding the ticket's lock before it
+reads a clock, like every other stop or move of a clock, so a rung can never
+fire on a clock this transaction just moved.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.intake.handlers import Acted, Conflict, Invalid, NotFound, current_task
-from hotline.intake.sla_schemas import ExtensionAsked, ExtensionDecided, Progress
+from hotline.intake.refusals import Conflict, Invalid
+from hotline.intake.requests import RELAY
+from hotline.intake.sla_schemas import ExtensionAsked, ExtensionDecided
+from hotline.intake.unit_tasks import held_task
 from hotline.shared.domain.config import Clock, Counting, DistrictConfig
 from hotline.shared.domain.events import EventType
 from hotline.shared.domain.sla import extended, keeper_for
-from hotline.shared.domain.ticket import WITH_UNIT, Action, State
-from hotline.shared.ledger import clocks, history
-from hotline.shared.ledger.engine import write_lock
-from hotline.shared.ledger.outbox import Publisher
-from hotline.shared.ledger.schema import Deadline, Extension, SlaClock, Ticket
-
-RELAY = Publisher.INTAKE
-REQUESTED, APPROVED, REFUSED = "requested", "approved", "refused"
+from hotline.shared.domain.ticket import WITH_UNIT
+from hotline.shared.ledger import clocks, history, tickets
+from hotline.shared.ledger import extensions as ledger_extensions
+from hotline.shared.ledger.extensions import APPROVED, REFUSED, REQUESTED
+from hotline.shared.ledger.schema import Extension, SlaClock, Ticket
 
 
 class NoSuchExtension(Exception):
     """No extension with that id belongs to the ticket."""
 
 
-def report_progress(session: Session, ticket_id: str, body: Progress, now: datetime) -> Acted:
-    """The unit reports progress; the first report stops the first-response clock."""
-    acted = current_task(session, ticket_id, body.unit_id, Action.REPORT_PROGRESS)
-    ticket = acted.ticket
-    ticket.updated_at = now
-    first = clocks.running(session, ticket, Clock.FIRST_RESPONSE)
-    clocks.stop(session, ticket, [Clock.FIRST_RESPONSE], now)
-    history.record(
-        session, ticket, EventType.PROGRESS_REPORTED, relay=RELAY, now=now,
-        unit_id=body.unit_id,
-        data={
-            "note": body.note,
-            "first_response": first,
-            "assigned_at": acted.assignment.assigned_at.isoformat(),
-        },
-    )  # fmt: skip
-    return acted
-
-
-def _held_task(session: Session, ticket_id: str) -> Ticket:
-    write_lock(session)
-    ticket = session.get(Ticket, ticket_id, with_for_update=True)
-    if ticket is None:
-        raise NotFound(ticket_id)
-    return ticket
-
-
 def _running_resolution(session: Session, ticket: Ticket) -> SlaClock:
     clock = clocks.current(session, ticket, Clock.RESOLUTION)
     if clock is None or clock.stopped_at is not None:
-        state = State(ticket.state)
-        raise Conflict("the task has no running resolution clock to extend", state)
+        raise Conflict("the task has no running resolution clock to extend", ticket.state)
     return clock
 
 
@@ -71,26 +41,16 @@ def request_extension(
     session: Session, ticket_id: str, body: ExtensionAsked, now: datetime
 ) -> Extension:
     """The unit holding the task asks for more time on its resolution deadline."""
-    if body.unit_id is None:
-        raise Invalid(("unit_id",), "name the unit that acts")
-    ticket = _held_task(session, ticket_id)
-    state = State(ticket.state)
+    ticket = held_task(session, ticket_id, body.unit_id)
+    state = ticket.state
     if state not in WITH_UNIT:
         raise Conflict(f"only a task a unit holds can be extended; this one is {state}", state)
-    if ticket.unit_id != body.unit_id:
-        raise Conflict(f"the task is assigned to {ticket.unit_id}, not {body.unit_id}", state)
     clock = _running_resolution(session, ticket)
     if body.until is not None and body.until <= clock.due_at:
         raise Invalid(
             ("until",), f"must be after the resolution deadline {clock.due_at.isoformat()}"
         )
-    waiting = session.scalars(
-        select(Extension.id).where(
-            Extension.ticket_id == ticket.id,
-            Extension.attempt == ticket.attempt,
-            Extension.state == REQUESTED,
-        )
-    ).first()
+    waiting = ledger_extensions.waiting(session, ticket)
     if waiting is not None:
         raise Conflict(f"extension {waiting} is still waiting for a decision", state)
     extension = Extension(
@@ -130,11 +90,11 @@ def decide_extension(
     now: datetime,
 ) -> Extension:
     """A supervisor approves (the deadline and its pending rungs move) or refuses a request."""
-    ticket = _held_task(session, ticket_id)
-    extension = session.get(Extension, extension_id, with_for_update=True)
-    if extension is None or extension.ticket_id != ticket.id:
+    ticket = tickets.lock(session, ticket_id)
+    extension = ledger_extensions.lock(session, ticket, extension_id)
+    if extension is None:
         raise NoSuchExtension(f"ticket {ticket_id} has no extension {extension_id}")
-    state = State(ticket.state)
+    state = ticket.state
     if extension.state != REQUESTED:
         raise Conflict(f"extension {extension_id} was already {extension.state}", state)
     if extension.attempt != ticket.attempt or state not in WITH_UNIT:
@@ -150,34 +110,7 @@ def decide_extension(
             unit_id=extension.unit_id, data=data,
         )  # fmt: skip
         return extension
-    clock = _running_resolution(session, ticket)
-    keeper = keeper_for(config.sla, Counting(clock.counting), config.zone)
-    extra = None if extension.extra_seconds is None else _seconds(extension.extra_seconds)
-    new_due, shift = extended(keeper, clock.due_at, extra=extra, until=extension.until)
-    if new_due <= clock.due_at:
-        raise Conflict(f"the resolution deadline is already {clock.due_at.isoformat()}", state)
-    pending = session.scalars(
-        select(Deadline)
-        .where(
-            Deadline.ticket_id == ticket.id,
-            Deadline.attempt == ticket.attempt,
-            Deadline.clock == Clock.RESOLUTION.value,
-            Deadline.fired_at.is_(None),
-            Deadline.stopped_at.is_(None),
-        )
-        .with_for_update()
-    ).all()
-    for step in pending:
-        step.due_at = keeper.add(step.due_at, shift)
-    extension.state = APPROVED
-    extension.old_due_at, extension.new_due_at = clock.due_at, new_due
-    clock.due_at = new_due
-    ticket.updated_at = now
-    data |= {
-        "old_due_at": extension.old_due_at.isoformat(),
-        "new_due_at": new_due.isoformat(),
-        "steps_moved": len(pending),
-    }
+    data |= _approve(session, config, ticket, extension, now)
     history.record(
         session, ticket, EventType.EXTENSION_APPROVED, relay=RELAY, now=now,
         unit_id=extension.unit_id, data=data,
@@ -185,5 +118,28 @@ def decide_extension(
     return extension
 
 
-def _seconds(value: float) -> timedelta:
-    return timedelta(seconds=value)
+def _approve(
+    session: Session, config: DistrictConfig, ticket: Ticket, extension: Extension, now: datetime
+) -> dict[str, object]:
+    """Move the resolution deadline and its pending rungs by the time granted; what moved."""
+    clock = _running_resolution(session, ticket)
+    keeper = keeper_for(config.sla, Counting(clock.counting), config.zone)
+    extra = None if extension.extra_seconds is None else timedelta(seconds=extension.extra_seconds)
+    new_due, shift = extended(keeper, clock.due_at, extra=extra, until=extension.until)
+    if new_due <= clock.due_at:
+        raise Conflict(
+            f"the resolution deadline is already {clock.due_at.isoformat()}", ticket.state
+        )
+    pending = ledger_extensions.pending_steps(session, ticket, Clock.RESOLUTION)
+    for step in pending:
+        step.due_at = keeper.add(step.due_at, shift)
+    extension.state = APPROVED
+    extension.old_due_at, extension.new_due_at = clock.due_at, new_due
+    clock.due_at = new_due
+    # Not a move: the task stays where it is, but its deadline changed now.
+    ticket.updated_at = now
+    return {
+        "old_due_at": extension.old_due_at.isoformat(),
+        "new_due_at": new_due.isoformat(),
+        "steps_moved": len(pending),
+    }
