@@ -53,7 +53,9 @@ def settings_required() -> set[str]:
 
 def service_ports() -> dict[str, int]:
     """The services ``hotline`` runs and their default ports, from services/cli/main.py's source."""
-    for node in ast.walk(ast.parse((ROOT / "services" / "cli" / "main.py").read_text(encoding="utf-8"))):
+    for node in ast.walk(
+        ast.parse((ROOT / "services" / "cli" / "main.py").read_text(encoding="utf-8"))
+    ):
         if isinstance(node, ast.Assign) and [ast.unparse(t) for t in node.targets] == ["ports"]:
             ports: dict[str, int] = ast.literal_eval(node.value)
             return ports
