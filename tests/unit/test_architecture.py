@@ -8,7 +8,7 @@ tangle nobody can move.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +109,20 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
+def _crossings(package: str, forbidden: Callable[[str], bool]) -> list[str]:
+    """Where a module of ``package`` imports a module that ``forbidden`` names."""
+    return [
+        f"{_where(imp)} imports {imp.module}"
+        for imp in IMPORTS
+        if _within(imp.importer, package) and forbidden(imp.module)
+    ]
+
+
+def _project_outside(*allowed: str) -> Callable[[str], bool]:
+    """Any project module but those in the ``allowed`` packages."""
+    return lambda m: _within(m, "hotline") and not any(_within(m, a) for a in allowed)
+
+
 def test_no_module_imports_itself_back_through_others() -> None:
     graph: dict[str, set[str]] = {name: set() for name in MODULES}
     for imp in IMPORTS:
@@ -132,23 +146,14 @@ def test_no_module_imports_itself_back_through_others() -> None:
 
 
 def test_the_domain_core_imports_no_framework_or_driver() -> None:
-    bad = [
-        f"{_where(imp)} imports {imp.module}"
-        for imp in IMPORTS
-        if _within(imp.importer, "hotline.shared.domain")
-        and any(_within(imp.module, lib) for lib in INFRASTRUCTURE)
-    ]
+    bad = _crossings(
+        "hotline.shared.domain", lambda m: any(_within(m, lib) for lib in INFRASTRUCTURE)
+    )
     assert not bad, "\n".join(bad)
 
 
 def test_the_domain_core_imports_nothing_of_the_project_outside_it() -> None:
-    bad = [
-        f"{_where(imp)} imports {imp.module}"
-        for imp in IMPORTS
-        if _within(imp.importer, "hotline.shared.domain")
-        and _within(imp.module, "hotline")
-        and not _within(imp.module, "hotline.shared.domain")
-    ]
+    bad = _crossings("hotline.shared.domain", _project_outside("hotline.shared.domain"))
     assert not bad, "\n".join(bad)
 
 
@@ -172,25 +177,12 @@ def test_nothing_outside_the_ledger_builds_sql() -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_imports_no_other_service(service: str) -> None:
-    bad = [
-        f"{_where(imp)} imports {imp.module}"
-        for imp in IMPORTS
-        if _within(imp.importer, service)
-        and _within(imp.module, "hotline")
-        and not _within(imp.module, "hotline.shared")
-        and not _within(imp.module, service)
-    ]
+    bad = _crossings(service, _project_outside("hotline.shared", service))
     assert not bad, "\n".join(bad)
 
 
 def test_shared_imports_no_service_or_command() -> None:
-    bad = [
-        f"{_where(imp)} imports {imp.module}"
-        for imp in IMPORTS
-        if _within(imp.importer, "hotline.shared")
-        and _within(imp.module, "hotline")
-        and not _within(imp.module, "hotline.shared")
-    ]
+    bad = _crossings("hotline.shared", _project_outside("hotline.shared"))
     assert not bad, "\n".join(bad)
 
 
